@@ -1,0 +1,173 @@
+"""`cove` on the command line: the same operations as the app, headless.
+
+Exit codes: 0 success (per-file errors are reported, not fatal), 2 bad usage, 1 a real failure. With no command,
+`cove` opens the desktop app.
+"""
+from __future__ import annotations
+
+import app  # noqa: F401  (installs the privacy guard before anything else is imported)
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any, Sequence
+
+from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with a message that says what to do."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cove", description="Cove: a private assistant for your own documents and "
+                                     "email. Everything stays on this computer.")
+    parser.add_argument("--data-dir", help="keep the index, history and models here (default: the OS data dir; "
+                        "also COVE_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="index files and folders (incremental)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--rebuild", action="store_true", help="drop an index built by another embedder/schema and rebuild")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("search", help="show the passages that match a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None, help="how many results (default: settings search_k)")
+    p.add_argument("--mode", choices=("hybrid", "vector", "fts"), default="hybrid")
+    p.add_argument("--scope", action="append", metavar="PATH", help="only search under this file/folder (repeatable)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("status", help="what is indexed, and every file that could not be")
+    p.add_argument("--json", action="store_true")
+
+    from app import cli_more
+
+    cli_more.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help → 0, bad usage → 2
+        return int(exc.code or 0)
+    if args.data_dir:
+        os.environ["COVE_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
+    if args.command is None:
+        from app.launch import launch_gui
+
+        return launch_gui([])
+    try:
+        return int(COMMANDS.get(args.command, _more)(args))
+    except UsageError as exc:
+        print(f"cove: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ncove: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a real failure: say what happened and what to do, no traceback wall
+        from app.settings import SettingsError
+        from indexer.store import StoreMismatch
+
+        if isinstance(exc, (SettingsError, StoreMismatch)):
+            print(f"cove: {exc}", file=sys.stderr)
+        else:
+            print(f"cove: {type(exc).__name__}: {exc}\n(set COVE_DEBUG=1 for the full traceback)", file=sys.stderr)
+            if os.environ.get("COVE_DEBUG"):
+                raise
+        return EXIT_FAILURE
+
+
+def _core() -> Any:
+    from app.core import CoveCore
+
+    return CoveCore()
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not os.path.lexists(os.path.expanduser(p))]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)} (check the path and try again)")
+    core = _core()
+    core.open_store_for_writing(rebuild=args.rebuild)
+    progress = ProgressLine(sys.stderr, enabled=not args.json)
+    cancel = threading.Event()
+    try:
+        report = core.index(args.paths, on_progress=progress.update, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        progress.finish()
+        print("cove: cancelled; what was written is kept, run the same command to finish", file=sys.stderr)
+        return 130
+    progress.finish()
+    if args.json:
+        print(json.dumps(_report_json(report), indent=2))
+    else:
+        print_index_summary(report, sys.stdout)
+    return EXIT_OK
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    return {
+        "elapsed_s": round(report.elapsed_s, 3),
+        "chunks_written": report.chunks_written,
+        "counts": {k: report.counts.get(k, 0) for k in ("indexed", "unchanged", "skipped", "error", "removed")},
+        "problems": [{"path": o.path, "status": o.outcome, "reason": o.reason}
+                     for o in report.outcomes if o.outcome in ("skipped", "error")],
+        "removed": [o.path for o in report.outcomes if o.outcome == "removed"],
+        "cancelled": report.cancelled,
+    }
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.k is not None and args.k < 1:
+        raise UsageError("-k must be at least 1")
+    core = _core()
+    started = time.perf_counter()
+    hits = core.search(args.query, args.k, scope=args.scope, mode=args.mode)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if args.json:
+        print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1), "results": [hit_json(h) for h in hits]},
+                         indent=2, ensure_ascii=False))
+    else:
+        print_search_hits(hits, sys.stdout)
+    return EXIT_OK
+
+
+def hit_json(h: Any, n: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {} if n is None else {"n": n}
+    out.update({"path": h.path, "title": h.title, "kind": h.kind, "page": h.page, "section": h.section,
+                "line_start": h.line_start, "line_end": h.line_end, "part": h.part, "score": round(h.score, 6),
+                "similarity": round(h.similarity, 4), "snippet": h.snippet(), "doc_id": h.doc_id,
+                "chunk_id": h.chunk_id})
+    if h.kind == "email":
+        out.update({"sender": h.sender, "date": h.date, "subject": h.subject})
+    return out
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = _core().status()
+    if args.json:
+        print(json.dumps(status, indent=2, ensure_ascii=False))
+    else:
+        print_status(status, sys.stdout)
+    return EXIT_OK
+
+
+def _more(args: argparse.Namespace) -> int:
+    from app import cli_more
+
+    return cli_more.run(args)
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""How the CLI shows things to a person: a live progress line, the index summary, search hits and status."""
+from __future__ import annotations
+
+import time
+from typing import Any, TextIO
+
+
+def fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ProgressLine:
+    """One line rewritten in place on a terminal; on a pipe (CI, logs) a plain line every few seconds."""
+
+    def __init__(self, stream: TextIO, enabled: bool = True, interval_s: float = 0.1) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.interval = interval_s if self.tty else 5.0
+        self._last = 0.0
+        self._width = 0
+
+    def update(self, p: Any) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < self.interval and p.phase == "indexing":
+            return
+        self._last = now
+        pct = f"{100 * p.fraction:5.1f}%" if p.files_total else "  ...%"
+        cur = p.current[-40:] if p.current else ""
+        line = (f"{p.phase:<9} {p.files_done}/{p.files_total} files {pct} | {p.chunks_done} chunks "
+                f"({p.chunks_per_s:.1f}/s) | ETA {fmt_eta(p.eta_s)} | {p.errors} errors | {cur}")
+        if self.tty:
+            pad = max(0, self._width - len(line))
+            self.stream.write("\r" + line + " " * pad)
+            self._width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def print_index_summary(report: Any, out: TextIO) -> None:
+    c = report.counts
+    out.write(
+        f"{'Cancelled' if report.cancelled else 'Done'} in {report.elapsed_s:.1f} s: {c.get('indexed', 0)} indexed, "
+        f"{c.get('unchanged', 0)} unchanged, {c.get('skipped', 0)} skipped, {c.get('error', 0)} errors, "
+        f"{c.get('removed', 0)} removed; {report.chunks_written} chunks written.\n"
+    )
+    for label, outcome in (("Skipped", "skipped"), ("Errors", "error")):
+        items = report.of(outcome)
+        if items:
+            out.write(f"{label}:\n")
+            for o in sorted(items, key=lambda o: o.path):
+                out.write(f"  {o.path}: {o.reason}\n")
+
+
+def print_search_hits(hits: list[Any], out: TextIO) -> None:
+    if not hits:
+        out.write("No matches. Is the folder indexed? Try `cove status`.\n")
+        return
+    for i, h in enumerate(hits, 1):
+        where = f" ({h.locator})" if h.locator else ""
+        out.write(f"{i:>2}. {h.path}{where}  score {h.score:.4f}  sim {h.similarity:.2f}\n")
+        if h.kind == "email":
+            out.write(f"    {h.sender} · {h.date} · {h.subject}\n")
+        out.write(f"    {h.snippet(200)}\n")
+
+
+def print_status(s: dict[str, Any], out: TextIO) -> None:
+    b = s["by_status"]
+    out.write(f"Data dir:  {s['data_dir']}\n")
+    out.write(f"Embedder:  {s['embedder']['id']} ({s['embedder']['dim']}-d)\n")
+    out.write(f"Documents: {s['documents']} ({b['indexed']} indexed, {b['skipped']} skipped, {b['error']} errors); "
+              f"{s['chunks']} chunks\n")
+    if s["by_kind"]:
+        out.write("By kind:\n")
+        for kind, counts in s["by_kind"].items():
+            parts = ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
+            out.write(f"  {kind:<10} {parts}\n")
+    for extra in s.get("watched", []):
+        out.write(f"Watching:  {extra}\n")
+    if s["problems"]:
+        out.write("Not indexed:\n")
+        for p in s["problems"]:
+            out.write(f"  [{p['status']}] {p['path']}: {p['reason']}\n")

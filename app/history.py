@@ -1,0 +1,188 @@
+"""Chat history in SQLite (data_dir()/history.sqlite3, owner-only). One short-lived connection per call, serialised by
+a lock, so the GUI thread and the chat worker can both use it without sharing a connection. Sources are stored as
+JSON with snippets, which is why "forget" must scrub them here too and VACUUM so the text is gone from the file."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.paths import data_dir
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    sources TEXT NOT NULL DEFAULT '[]',
+    model TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class StoredSource:
+    """A cited source as remembered with a turn: enough to show and reopen it, not the whole chunk."""
+
+    n: int
+    path: str
+    page: int | None = None
+    section: str = ""
+    doc_id: str = ""
+    snippet: str = ""
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "path": self.path, "page": self.page, "section": self.section,
+                "doc_id": self.doc_id, "snippet": self.snippet}
+
+    @staticmethod
+    def from_json(d: dict) -> "StoredSource":
+        return StoredSource(int(d.get("n", 0)), str(d.get("path", "")), d.get("page"), str(d.get("section", "")),
+                            str(d.get("doc_id", "")), str(d.get("snippet", "")))
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: int
+    conversation_id: int
+    question: str
+    answer: str
+    sources: tuple[StoredSource, ...] = field(default_factory=tuple)
+    model: str = ""
+    created: float = 0.0
+
+
+class History:
+    """The chat history store. Cheap to construct; the file is created (0600) on first use."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else data_dir() / "history.sqlite3"
+        self._lock = threading.Lock()
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if not self._ready:
+                self._create_file()
+            conn = sqlite3.connect(self.path, timeout=10)
+            try:
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
+                with conn:
+                    yield conn
+            finally:
+                conn.close()
+
+    def _create_file(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        os.chmod(self.path, 0o600)
+        conn = sqlite3.connect(self.path)
+        try:
+            conn.executescript(_SCHEMA)
+            conn.commit()
+        finally:
+            conn.close()
+        self._ready = True
+
+    # conversations -------------------------------------------------------------------------------------------------
+    def create_conversation(self, title: str = "New chat") -> int:
+        now = time.time()
+        with self._connect() as c:
+            cur = c.execute("INSERT INTO conversations(title, created, updated) VALUES (?, ?, ?)", (title, now, now))
+            return int(cur.lastrowid)
+
+    def list_conversations(self) -> list[Conversation]:
+        """Most recently active first."""
+        with self._connect() as c:
+            rows = c.execute("SELECT id, title, created, updated FROM conversations ORDER BY updated DESC, id DESC")
+            return [Conversation(*r) for r in rows.fetchall()]
+
+    def get_conversation(self, conversation_id: int) -> Conversation | None:
+        with self._connect() as c:
+            row = c.execute("SELECT id, title, created, updated FROM conversations WHERE id = ?",
+                            (conversation_id,)).fetchone()
+            return Conversation(*row) if row else None
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        with self._connect() as c:
+            c.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id))
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        with self._connect() as c:
+            c.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
+            c.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    # turns ---------------------------------------------------------------------------------------------------------
+    def add_turn(self, conversation_id: int, question: str, answer: str,
+                 sources: Sequence[StoredSource] = (), model: str = "") -> int:
+        now = time.time()
+        payload = json.dumps([s.to_json() for s in sources], ensure_ascii=False)
+        with self._connect() as c:
+            cur = c.execute(
+                "INSERT INTO turns(conversation_id, question, answer, sources, model, created) VALUES (?,?,?,?,?,?)",
+                (conversation_id, question, answer, payload, model, now))
+            c.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
+            return int(cur.lastrowid)
+
+    def turns(self, conversation_id: int) -> list[Turn]:
+        """Oldest first, as the conversation happened."""
+        with self._connect() as c:
+            rows = c.execute("SELECT id, conversation_id, question, answer, sources, model, created FROM turns "
+                             "WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
+        return [Turn(r[0], r[1], r[2], r[3], tuple(StoredSource.from_json(s) for s in json.loads(r[4] or "[]")),
+                     r[5], r[6]) for r in rows]
+
+    # privacy -------------------------------------------------------------------------------------------------------
+    def forget_paths(self, paths: Sequence[str]) -> int:
+        """Remove these documents from every stored source list (path and snippet), then VACUUM so the removed
+        text no longer sits in free pages of the file. Returns how many source entries were removed."""
+        doomed = {str(p) for p in paths}
+        if not doomed:
+            return 0
+        removed = 0
+        with self._connect() as c:
+            rows = c.execute("SELECT id, sources FROM turns").fetchall()
+            for turn_id, raw in rows:
+                items = json.loads(raw or "[]")
+                kept = [s for s in items if str(s.get("path", "")) not in doomed]
+                if len(kept) != len(items):
+                    removed += len(items) - len(kept)
+                    c.execute("UPDATE turns SET sources = ? WHERE id = ?",
+                              (json.dumps(kept, ensure_ascii=False), turn_id))
+        if removed:
+            self.vacuum()
+        return removed
+
+    def vacuum(self) -> None:
+        with self._lock:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            try:
+                conn.execute("VACUUM")
+            finally:
+                conn.close()

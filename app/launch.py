@@ -1,0 +1,14 @@
+"""Start the desktop app. Kept apart so `cove --help` and the CLI never import Qt."""
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+
+def launch_gui(argv: Sequence[str]) -> int:
+    try:
+        from app.gui.main import run
+    except ImportError as exc:
+        print(f"cove: the desktop app is not available ({exc}). Use the CLI: cove --help", file=sys.stderr)
+        return 1
+    return run(list(argv))

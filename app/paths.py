@@ -1,0 +1,47 @@
+"""Where Cove keeps things. Everything lives under one data dir and one config dir (platformdirs), both relocatable
+with COVE_DATA_DIR / COVE_CONFIG_DIR (or `--data-dir`) for tests and portable use, and created owner-only."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "Cove"
+
+
+def _owner_only_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    return path
+
+
+def data_dir() -> Path:
+    """The index, chat history and the assembled model live here."""
+    env = os.environ.get("COVE_DATA_DIR")
+    if env:
+        return _owner_only_dir(Path(env).expanduser().resolve())
+    from platformdirs import user_data_dir
+
+    return _owner_only_dir(Path(user_data_dir(APP_NAME, appauthor=False)))
+
+
+def config_dir() -> Path:
+    """The user's settings.json lives here."""
+    env = os.environ.get("COVE_CONFIG_DIR")
+    if env:
+        return _owner_only_dir(Path(env).expanduser().resolve())
+    if os.environ.get("COVE_DATA_DIR"):
+        return _owner_only_dir(Path(os.environ["COVE_DATA_DIR"]).expanduser().resolve() / "config")
+    from platformdirs import user_config_dir
+
+    return _owner_only_dir(Path(user_config_dir(APP_NAME, appauthor=False)))
+
+
+def index_dir() -> Path:
+    return _owner_only_dir(data_dir() / "index")
+
+
+def models_dir() -> Path:
+    return _owner_only_dir(data_dir() / "models")

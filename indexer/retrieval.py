@@ -1,0 +1,170 @@
+"""Hybrid retrieval: vector search + full-text (BM25) fused with reciprocal-rank fusion, per-document diversity,
+optional neighbour expansion, scoping to files/folders or to email.
+
+Why RRF: BM25 scores and cosine distances live on different scales; fusing ranks needs no calibration and is robust.
+Every hit also carries its cosine similarity, the absolute signal the answerer uses to decide "not in your documents".
+"""
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+
+from indexer.embedding import Embedder
+from indexer.hits import SearchHit
+from indexer.scanner import under
+from indexer.store import DocRow, Store, sql_in, sql_str
+
+Mode = Literal["hybrid", "vector", "fts"]
+RRF_K = 60
+ANN_MIN_ROWS = 50_000
+_COLUMNS = ["chunk_id", "doc_id", "doc_sha", "ordinal", "text", "page", "section", "line_start", "line_end", "part"]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    row: dict
+    similarity: float | None
+
+
+class Searcher:
+    """Read side of the store. Safe to use while the writer works: hits of half-written documents are dropped."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._docs: dict[str, DocRow] = {}
+        self._docs_version: int | None = None
+        self._lock = threading.Lock()
+
+    def documents(self) -> dict[str, DocRow]:
+        with self._lock:
+            version = self.store.documents_table.version
+            if version != self._docs_version:
+                self._docs = self.store.load_documents()
+                self._docs_version = version
+            return self._docs
+
+    def scope_filter(self, scope: Sequence[str] | None, email_only: bool) -> str | None:
+        if not scope and not email_only:
+            return None
+        targets = [os.path.abspath(os.path.expanduser(s)) for s in scope or ()]
+        ids = [d.doc_id for d in self.documents().values()
+               if d.status == "indexed"
+               and (not targets or any(under(d.path, t) or under(d.source, t) for t in targets))
+               and (not email_only or d.kind == "email")]
+        return sql_in("doc_id", ids)
+
+    def search(self, query: str, k: int = 8, *, scope: Sequence[str] | None = None, email_only: bool = False,
+               mode: Mode = "hybrid", per_doc: int = 3, where: str | None = None) -> list[SearchHit]:
+        query = query.strip()
+        if not query or self.store.chunk_count() == 0:
+            return []
+        clauses = [c for c in (self.scope_filter(scope, email_only), where) if c]
+        flt = " AND ".join(f"({c})" for c in clauses) or None
+        if flt == "(false)":
+            return []
+        pool = max(k * 6, 40)
+        qvec = self.embedder.embed([query])[0]
+        ranked: list[list[str]] = []
+        cands: dict[str, _Candidate] = {}
+        if mode in ("hybrid", "vector"):
+            rows = self._vector(qvec, pool, flt)
+            ranked.append([r["chunk_id"] for r in rows])
+            for r in rows:
+                cands[r["chunk_id"]] = _Candidate(r, 1.0 - float(r["_distance"]))
+        if mode in ("hybrid", "fts"):
+            rows = self._fts(query, pool, flt)
+            ranked.append([r["chunk_id"] for r in rows])
+            for r in rows:
+                if r["chunk_id"] not in cands:
+                    vec = np.asarray(r["vector"], dtype=np.float32)
+                    cands[r["chunk_id"]] = _Candidate(r, float(np.dot(vec, qvec)))
+        scores: dict[str, float] = {}
+        for ranking in ranked:
+            for rank, cid in enumerate(ranking):
+                scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        order = sorted(scores, key=lambda c: (-scores[c], c))
+        return self._hits(order, scores, cands, k, per_doc)
+
+    def neighbours(self, hit: SearchHit, before: int = 1, after: int = 1) -> list[SearchHit]:
+        """The chunks around a hit, for more context (expansion) or the source viewer."""
+        lo, hi = hit.ordinal - before, hit.ordinal + after
+        rows = (self.store.chunks_table.search().where(
+            f"doc_id = {sql_str(hit.doc_id)} AND ordinal >= {lo} AND ordinal <= {hi}").select(_COLUMNS).limit(hi - lo + 1)
+            .to_list())
+        rows.sort(key=lambda r: r["ordinal"])
+        cands = {r["chunk_id"]: _Candidate(r, None) for r in rows}
+        return self._hits([r["chunk_id"] for r in rows], {}, cands, len(rows), per_doc=len(rows))
+
+    # --- internals -----------------------------------------------------------------------------------------------
+    def _vector(self, qvec: np.ndarray, limit: int, flt: str | None) -> list[dict]:
+        q = self.store.chunks_table.search(qvec, vector_column_name="vector").metric("cosine")
+        if self._has_ann():
+            q = q.nprobes(20).refine_factor(5)
+        if flt:
+            q = q.where(flt, prefilter=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return q.select(_COLUMNS + ["_distance"]).limit(limit).to_list()
+
+    def _fts(self, query: str, limit: int, flt: str | None) -> list[dict]:
+        from lancedb.query import MatchQuery
+
+        if not self.store.has_fts_index():
+            return []
+        q = self.store.chunks_table.search(MatchQuery(query, "text"), query_type="fts")
+        if flt:
+            q = q.where(flt, prefilter=True)
+        try:
+            return q.select(_COLUMNS + ["vector", "_score"]).limit(limit).to_list()
+        except Exception:  # a query the FTS parser cannot take must not break search; vector results still stand
+            return []
+
+    def _has_ann(self) -> bool:
+        return any(getattr(i, "index_type", "").startswith("IVF") for i in self.store.chunks_table.list_indices())
+
+    def _hits(self, order: list[str], scores: dict[str, float], cands: dict[str, _Candidate], k: int,
+              per_doc: int) -> list[SearchHit]:
+        docs = self.documents()
+        chosen: list[SearchHit] = []
+        overflow: list[SearchHit] = []
+        per: dict[str, int] = {}
+        for cid in order:
+            cand = cands[cid]
+            row = cand.row
+            doc = docs.get(row["doc_id"])
+            if doc is None or doc.status != "indexed" or doc.sha256 != row["doc_sha"]:
+                continue  # a document being rewritten right now; its old or new chunks are not yet authoritative
+            hit = SearchHit(
+                chunk_id=cid, doc_id=doc.doc_id, ordinal=int(row["ordinal"]), path=doc.path, title=doc.title,
+                kind=doc.kind, text=row["text"], score=scores.get(cid, 0.0), similarity=cand.similarity or 0.0,
+                page=row["page"], section=row["section"] or "", line_start=row["line_start"],
+                line_end=row["line_end"], part=row["part"] or "", sender=doc.sender, date=doc.date,
+                subject=doc.subject,
+            )
+            if per.get(doc.doc_id, 0) < per_doc:
+                per[doc.doc_id] = per.get(doc.doc_id, 0) + 1
+                chosen.append(hit)
+            else:
+                overflow.append(hit)
+            if len(chosen) >= k:
+                break
+        if len(chosen) < k:  # too few distinct documents: fill from the crowded ones rather than return less
+            chosen.extend(overflow[: k - len(chosen)])
+        return chosen[:k]
+
+
+def maybe_build_ann_index(store: Store, min_rows: int = ANN_MIN_ROWS) -> bool:
+    """Exact search is fast and perfect below ~50k chunks; above that an IVF-PQ index keeps search interactive."""
+    n = store.chunk_count()
+    if n < min_rows or any(getattr(i, "index_type", "").startswith("IVF") for i in store.chunks_table.list_indices()):
+        return False
+    partitions = max(16, int(n ** 0.5))
+    store.chunks_table.create_index(metric="cosine", vector_column_name="vector", num_partitions=partitions,
+                                    num_sub_vectors=48, index_type="IVF_PQ")
+    return True

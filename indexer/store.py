@@ -1,0 +1,254 @@
+"""The on-disk vector store (LanceDB): `documents`, `chunks` and `meta` tables under the index dir.
+
+Why these rules:
+- Every write is one Lance commit, atomic on disk; upserts go through `merge_insert` keyed on ids, so re-running a
+  killed job never duplicates rows.
+- Chunks carry their document's content hash (`doc_sha`). A document row is written *after* its chunks, and
+  `repair()` deletes chunks whose hash differs from their document row, so a kill at any point leaves an index that
+  is consistent after the next open (no orphan chunks, no document marked indexed without its chunks).
+- `meta` records the schema version and embedder id/dim: a mismatch means a rebuild, never mixed vectors.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+FTS_COLUMN = "text"
+
+log = logging.getLogger(__name__)
+
+
+class StoreMismatch(RuntimeError):
+    """The index on disk was built by another schema or embedder; it must be rebuilt (`cove index --rebuild`)."""
+
+
+@dataclass
+class DocRow:
+    """One source item: a file, or one email message."""
+
+    doc_id: str
+    path: str
+    kind: str = ""
+    size: int = 0
+    mtime: float = 0.0
+    sha256: str = ""
+    status: str = "indexed"
+    error: str = ""
+    title: str = ""
+    n_chunks: int = 0
+    indexed_at: float = 0.0
+    source: str = ""
+    message_id: str = ""
+    sender: str = ""
+    recipients: str = ""
+    date: str = ""
+    subject: str = ""
+    mailbox: str = ""
+
+
+_DOC_TYPES: dict[str, pa.DataType] = {
+    "size": pa.int64(),
+    "mtime": pa.float64(),
+    "n_chunks": pa.int32(),
+    "indexed_at": pa.float64(),
+}
+DOC_SCHEMA = pa.schema([(f.name, _DOC_TYPES.get(f.name, pa.string())) for f in fields(DocRow)])
+
+
+def chunk_schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            ("chunk_id", pa.string()),
+            ("doc_id", pa.string()),
+            ("doc_sha", pa.string()),
+            ("ordinal", pa.int32()),
+            ("text", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+            ("page", pa.int32()),
+            ("section", pa.string()),
+            ("line_start", pa.int32()),
+            ("line_end", pa.int32()),
+            ("part", pa.string()),
+        ]
+    )
+
+
+META_SCHEMA = pa.schema([("key", pa.string()), ("value", pa.string())])
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    vals = sorted(set(values))
+    if not vals:
+        return "false"
+    return f"{column} IN ({', '.join(sql_str(v) for v in vals)})"
+
+
+class Store:
+    """Owns the LanceDB connection. Only the pipeline (the single writer) calls the mutating methods."""
+
+    def __init__(self, directory: Path, embedder_id: str, dim: int, *, rebuild_on_mismatch: bool = False) -> None:
+        import lancedb
+
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.embedder_id = embedder_id
+        self.dim = dim
+        self.db = lancedb.connect(str(self.directory))
+        self._check_meta(rebuild_on_mismatch)
+        self.documents_table = self._open_or_create("documents", DOC_SCHEMA)
+        self.chunks_table = self._open_or_create("chunks", chunk_schema(dim))
+
+    # --- opening -------------------------------------------------------------------------------------------------
+    def _table_names(self) -> set[str]:
+        result = self.db.list_tables()
+        names = getattr(result, "tables", result)
+        return set(names)
+
+    def _open_or_create(self, name: str, schema: pa.Schema):  # type: ignore[no-untyped-def]
+        if name in self._table_names():
+            return self.db.open_table(name)
+        return self.db.create_table(name, schema=schema)
+
+    def _check_meta(self, rebuild: bool) -> None:
+        wanted = {"schema_version": str(SCHEMA_VERSION), "embedder_id": self.embedder_id, "embedder_dim": str(self.dim)}
+        names = self._table_names()
+        if "meta" in names:
+            rows = self.db.open_table("meta").to_arrow().to_pylist()
+            found = {r["key"]: r["value"] for r in rows}
+            if all(found.get(k) == v for k, v in wanted.items()):
+                return
+            if not rebuild:
+                raise StoreMismatch(
+                    f"the index in {self.directory} was built with schema {found.get('schema_version')} and embedder "
+                    f"{found.get('embedder_id')} ({found.get('embedder_dim')}-d); this Cove uses schema "
+                    f"{SCHEMA_VERSION} and {self.embedder_id} ({self.dim}-d). Run `cove index --rebuild PATH...`."
+                )
+            log.warning("index schema/embedder changed: rebuilding from scratch")
+            for name in ("chunks", "documents", "meta"):
+                if name in names:
+                    self.db.drop_table(name)
+        elif {"chunks", "documents"} & names:
+            for name in ("chunks", "documents"):
+                if name in names:
+                    self.db.drop_table(name)
+        meta = self.db.create_table("meta", schema=META_SCHEMA)
+        meta.add(pa.Table.from_pylist([{"key": k, "value": v} for k, v in wanted.items()], schema=META_SCHEMA))
+
+    # --- documents -----------------------------------------------------------------------------------------------
+    def load_documents(self) -> dict[str, DocRow]:
+        table = self.documents_table.to_arrow()
+        return {row["doc_id"]: DocRow(**{k: (v if v is not None else _default(k)) for k, v in row.items()})
+                for row in table.to_pylist()}
+
+    def upsert_documents(self, docs: Sequence[DocRow]) -> None:
+        if not docs:
+            return
+        rows = [{f.name: getattr(d, f.name) for f in fields(DocRow)} for d in docs]
+        data = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
+        (
+            self.documents_table.merge_insert("doc_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(data)
+        )
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        """Chunks first, then the rows: a kill in between leaves rows whose chunks `repair` tolerates (n_chunks
+        mismatch is fixed by re-indexing), never chunks without a row."""
+        for start in range(0, len(doc_ids), 500):
+            batch = doc_ids[start : start + 500]
+            self.chunks_table.delete(sql_in("doc_id", batch))
+            self.documents_table.delete(sql_in("doc_id", batch))
+
+    # --- chunks --------------------------------------------------------------------------------------------------
+    def upsert_chunks(self, rows: list[dict[str, Any]], vectors: np.ndarray) -> None:
+        if not rows:
+            return
+        columns: dict[str, Any] = {name: [r.get(name) for r in rows] for name in chunk_schema(self.dim).names if name != "vector"}
+        flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
+        columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, self.dim)
+        data = pa.Table.from_pydict(columns, schema=chunk_schema(self.dim))
+        (
+            self.chunks_table.merge_insert("chunk_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(data)
+        )
+
+    def delete_stale_chunks(self, current: dict[str, str]) -> None:
+        """Remove chunks of these documents whose content hash is not the current one (the previous version)."""
+        items = sorted(current.items())
+        for start in range(0, len(items), 200):
+            clause = " OR ".join(f"(doc_id = {sql_str(d)} AND doc_sha != {sql_str(s)})" for d, s in items[start : start + 200])
+            self.chunks_table.delete(clause)
+
+    def chunk_count(self) -> int:
+        return self.chunks_table.count_rows()
+
+    def repair(self) -> int:
+        """Delete chunks that belong to no indexed document version. Returns how many were removed."""
+        docs = self.documents_table.to_arrow().select(["doc_id", "sha256", "status"]).to_pylist()
+        valid = {(d["doc_id"], d["sha256"]) for d in docs if d["status"] == "indexed"}
+        chunk_keys = self.chunks_table.to_arrow().select(["doc_id", "doc_sha"]) if self.chunk_count() else None
+        if chunk_keys is None:
+            return 0
+        bad: dict[str, set[str]] = {}
+        n_bad = 0
+        for doc_id, sha in zip(chunk_keys.column("doc_id").to_pylist(), chunk_keys.column("doc_sha").to_pylist()):
+            if (doc_id, sha) not in valid:
+                bad.setdefault(doc_id, set()).add(sha)
+                n_bad += 1
+        for doc_id, shas in bad.items():
+            self.chunks_table.delete(f"doc_id = {sql_str(doc_id)} AND {sql_in('doc_sha', shas)}")
+        return n_bad
+
+    # --- indexes and maintenance ---------------------------------------------------------------------------------
+    def has_fts_index(self) -> bool:
+        return any(getattr(i, "index_type", "") == "FTS" for i in self.chunks_table.list_indices())
+
+    def ensure_fts_index(self) -> None:
+        """Create the full-text index once; later rows are searched too (unindexed rows are scanned) until the next
+        `optimize`, which folds them into the index."""
+        if self.chunk_count() and not self.has_fts_index():
+            from lancedb.index import FTS
+
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False))
+
+    def optimize(self, *, cleanup: bool = False) -> None:
+        """Compact fragments and fold new rows into the indexes. With `cleanup`, delete every old Lance version too
+        (needed for "forget": old versions still hold deleted text on disk)."""
+        older = timedelta(0) if cleanup else None
+        for table in (self.chunks_table, self.documents_table):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if older is None:
+                    table.optimize()
+                else:
+                    table.optimize(cleanup_older_than=older, delete_unverified=True)
+
+    def close(self) -> None:
+        self.documents_table = None  # type: ignore[assignment]
+        self.chunks_table = None  # type: ignore[assignment]
+        self.db = None
+
+
+def _default(name: str) -> Any:
+    return {"size": 0, "mtime": 0.0, "n_chunks": 0, "indexed_at": 0.0}.get(name, "")
+
+
+def now() -> float:
+    return time.time()

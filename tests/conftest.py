@@ -1,0 +1,74 @@
+"""Shared test set-up: Qt offscreen, every test in its own data and config dir, the real embedder loaded once."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import app  # noqa: F401  (privacy guard + offline switches, as in production)
+
+CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+if not CORPORA.is_dir():
+    CORPORA = Path(os.environ.get("COVE_CORPORA", "/work/shared/corpora"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def corpus(*parts: str) -> Path:
+    """A path in ../shared/corpora, or skip the test with a clear message when the corpora are absent."""
+    path = CORPORA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared corpora not found at {path} (set COVE_CORPORA to ../shared/corpora)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def cove_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    base = tmp_path_factory.mktemp("cove")
+    monkeypatch.setenv("COVE_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("COVE_CONFIG_DIR", str(base / "config"))
+    return base
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    from indexer.embedding import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder(batch_size=32)
+    emb.embed(["warm up"])
+    return emb
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing embedder: for fast tests of pure logic only, never the only test."""
+
+    id = "fake-hash-embedder"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+            n = np.linalg.norm(out[i])
+            if n:
+                out[i] /= n
+            else:
+                out[i, 0] = 1.0
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()

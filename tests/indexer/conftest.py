@@ -1,0 +1,26 @@
+"""Shared fixtures for the indexer tests: the small copied fixtures and the optional shared corpora."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+# The shared corpora live beside the repository (../shared/corpora); COVE_CORPORA points elsewhere.
+CORPORA = Path(os.environ.get("COVE_CORPORA") or REPO.parent / "shared" / "corpora")
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """tests/fixtures: small real files copied from the shared corpora, always present."""
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    """The shared corpora folder, or skip the test when this checkout has none."""
+    if not CORPORA.is_dir():
+        pytest.skip(f"shared corpora not found at {CORPORA}")
+    return CORPORA
