@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from indexer.chunking import TokenCounter, default_token_counter
 from indexer.embedding import Embedder
 from indexer.ignore import IgnoreRules
-from indexer.prepare import PrepareConfig, Prepared, doc_id_for_path, prepare_file
+from indexer.prepare import PrepareConfig, Prepared, new_doc_id, prepare_source
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
 from indexer.scanner import FoundFile, ScanProblem, scan, under
 from indexer.store import DocRow, Store, now
@@ -69,6 +69,19 @@ class Indexer:
             self.store.delete_documents([d.doc_id for d in gone])
             return [d.path for d in gone]
 
+    def move_path(self, src: str, dst: str) -> int:
+        """A file or folder was renamed/moved: update paths in place, keeping ids and chunks (no re-embedding)."""
+        with self._lock:
+            src, dst = os.path.abspath(src), os.path.abspath(dst)
+            moved: list[DocRow] = []
+            for d in self.store.load_documents().values():
+                if under(d.path, src) or under(d.source, src):
+                    d.path = dst + d.path[len(src):] if under(d.path, src) else d.path
+                    d.source = dst + d.source[len(src):] if under(d.source, src) else d.source
+                    moved.append(d)
+            self.store.upsert_documents(moved)
+            return len(moved)
+
     # --- the run -------------------------------------------------------------------------------------------------
     def _run(self, paths: Sequence[str], callback: ProgressCallback | None, cancel: threading.Event,
              remove_missing: bool) -> IndexReport:
@@ -76,6 +89,9 @@ class Indexer:
         tracker.emit(force=True)
         docs = self.store.load_documents()
         by_path = {d.path: d for d in docs.values()}
+        by_source: dict[str, list[DocRow]] = {}
+        for d in docs.values():
+            by_source.setdefault(d.source or d.path, []).append(d)
         found: list[FoundFile] = []
         problems: list[ScanProblem] = []
         for item in scan(list(paths), self.rules):
@@ -84,7 +100,7 @@ class Indexer:
         tracker.files_total = len(found)
         tracker.phase = "indexing"
 
-        problem_rows = [DocRow(doc_id=doc_id_for_path(p.path), path=p.path, kind="folder" if os.path.isdir(p.path) else "file",
+        problem_rows = [DocRow(doc_id=by_path[p.path].doc_id if p.path in by_path else new_doc_id(), path=p.path, kind="folder" if os.path.isdir(p.path) else "file",
                                status="error", error=p.reason, title=os.path.basename(p.path), source=p.path,
                                indexed_at=now()) for p in problems if not p.reason.startswith("not found")]
         for p in problems:
@@ -93,21 +109,22 @@ class Indexer:
 
         todo: list[FoundFile] = []
         for f in found:
-            prev = by_path.get(f.path)
-            if prev and prev.status in ("indexed", "skipped") and prev.size == f.size and prev.mtime == f.mtime:
-                tracker.record(FileOutcome(f.path, "unchanged", "", prev.n_chunks))
+            prevs = by_source.get(f.path, [])
+            if prevs and all(p.status in ("indexed", "skipped") and p.size == f.size and p.mtime == f.mtime
+                             for p in prevs):
+                tracker.record(FileOutcome(f.path, "unchanged", "", sum(p.n_chunks for p in prevs)))
             else:
                 todo.append(f)
 
-        self._process(todo, by_path, tracker, cancel)
+        self._process(todo, by_source, tracker, cancel)
 
         if not cancel.is_set() and remove_missing:
             tracker.phase = "finishing"
             seen = {f.path for f in found} | {p.path for p in problems}
             dir_roots = [r for r in roots if os.path.isdir(r)]
-            stale = [d for d in docs.values() if d.path not in seen and d.source == d.path
-                     and any(under(d.path, r) for r in dir_roots)]
-            stale += [d for d in docs.values() if d.path in roots and d.path not in seen and not os.path.exists(d.path)]
+            stale = [d for d in docs.values() if (d.source or d.path) not in seen
+                     and (any(under(d.source or d.path, r) for r in dir_roots)
+                          or ((d.source or d.path) in roots and not os.path.exists(d.source or d.path)))]
             if stale:
                 self.store.delete_documents([d.doc_id for d in stale])
                 for d in stale:
@@ -121,14 +138,14 @@ class Indexer:
         tracker.emit(force=True)
         return tracker.report(cancel.is_set())
 
-    def _process(self, todo: list[FoundFile], by_path: dict[str, DocRow], tracker: ProgressTracker,
+    def _process(self, todo: list[FoundFile], by_source: dict[str, list[DocRow]], tracker: ProgressTracker,
                  cancel: threading.Event) -> None:
         cfg = PrepareConfig(int(self.config.max_file_mb * 1024 * 1024), self.config.chunk_tokens, self.config.overlap_tokens)
         counter = self.counter
         pending: list[Prepared] = []
         pending_chunks = 0
         with ThreadPoolExecutor(max_workers=self.config.parse_workers, thread_name_prefix="cove-parse") as pool:
-            window: deque[Future[Prepared]] = deque()
+            window: deque[tuple[str, Future[list[Prepared]]]] = deque()
             queue = iter(todo)
 
             def top_up() -> None:
@@ -136,25 +153,31 @@ class Indexer:
                     f = next(queue, None)
                     if f is None:
                         return
-                    window.append(pool.submit(prepare_file, f.path, by_path.get(f.path), cfg, counter))
+                    window.append((f.path, pool.submit(prepare_source, f.path, by_source.get(f.path, []), cfg, counter)))
 
             top_up()
             while window and not cancel.is_set():
-                prepared = window.popleft().result()
+                source, future = window.popleft()
+                results = future.result()
                 top_up()
-                tracker.current = prepared.doc.path
-                if prepared.outcome == "vanished":
-                    tracker.record(FileOutcome(prepared.doc.path, "error", prepared.reason))
-                    if prepared.doc.path in by_path:
-                        self.store.delete_documents([prepared.doc.doc_id])
+                tracker.current = source
+                previous = by_source.get(source, [])
+                kept = {p.doc.doc_id for p in results if p.outcome != "vanished"}
+                gone = [d.doc_id for d in previous if d.doc_id not in kept]
+                if gone:  # vanished files, and messages no longer in their mailbox
+                    self.store.delete_documents(gone)
+                if len(results) == 1 and results[0].outcome == "vanished":
+                    tracker.record(FileOutcome(source, "error", results[0].reason))
                     continue
-                pending.append(prepared)
-                pending_chunks += len(prepared.chunks or ())
+                for i, prepared in enumerate(results):
+                    prepared.last_of_source = i == len(results) - 1
+                    pending.append(prepared)
+                    pending_chunks += len(prepared.chunks or ())
                 if pending_chunks >= self.config.write_batch_chunks or len(pending) >= 64:
                     self._flush(pending, tracker, cancel)
                     pending, pending_chunks = [], 0
             if cancel.is_set():
-                for fut in window:
+                for _, fut in window:
                     fut.cancel()
                 return
         if pending:
@@ -182,7 +205,8 @@ class Indexer:
                                         if p.outcome != "unchanged"})
         tracker.add_chunks(len(texts))
         for p in batch:
-            tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, len(p.chunks or ())))
+            tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, len(p.chunks or ())),  # type: ignore[arg-type]
+                           counts_as_file=p.last_of_source)
 
 
 def index_once(store: Store, embedder: Embedder, paths: Iterable[str], **kwargs: object) -> IndexReport:

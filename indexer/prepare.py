@@ -6,7 +6,9 @@ import errno
 import hashlib
 import os
 import stat
+import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 from indexer.chunking import Chunk, TokenCounter, chunk_blocks
 from indexer.documents import ParseError
@@ -14,8 +16,10 @@ from indexer.parsers import kind_for_name, parse_bytes
 from indexer.store import DocRow, now
 
 
-def doc_id_for_path(path: str) -> str:
-    return hashlib.sha1(f"file:{path}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
+def new_doc_id() -> str:
+    """Ids are random, not derived from the path: a moved document keeps its id, and a new file later created at
+    the old path must not collide with it."""
+    return uuid.uuid4().hex[:24]
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Prepared:
     chunks: list[Chunk] | None
     outcome: str  # indexed | unchanged | skipped | error | vanished
     reason: str = ""
+    last_of_source: bool = True
 
 
 def _read(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
@@ -55,7 +60,7 @@ class _TooLarge(Exception):
 
 def prepare_file(path: str, previous: DocRow | None, config: PrepareConfig, counter: TokenCounter) -> Prepared:
     doc = DocRow(
-        doc_id=previous.doc_id if previous else doc_id_for_path(path),
+        doc_id=previous.doc_id if previous else new_doc_id(),
         path=path,
         kind=kind_for_name(path) or "file",
         source=path,
@@ -98,3 +103,18 @@ def prepare_file(path: str, previous: DocRow | None, config: PrepareConfig, coun
 def _finish(doc: DocRow, status: str, reason: str) -> Prepared:
     doc.status, doc.error, doc.n_chunks, doc.sha256 = status, reason, 0, doc.sha256 if status == "skipped" else ""
     return Prepared(doc, None, status, reason)
+
+
+SourceHandler = Callable[[str, list[DocRow], PrepareConfig, TokenCounter], "list[Prepared] | None"]
+
+
+def prepare_source(path: str, previous: list[DocRow], config: PrepareConfig, counter: TokenCounter) -> list[Prepared]:
+    """One file on disk may hold many documents (an mbox holds messages). Mail stores are handled by `indexer.mail`;
+    everything else is one document per file. `previous` are the index rows whose `source` is this file."""
+    from indexer.mail import prepare_mail
+
+    mail = prepare_mail(path, previous, config, counter)
+    if mail is not None:
+        return mail
+    same = [d for d in previous if d.path == path]
+    return [prepare_file(path, same[0] if same else None, config, counter)]

@@ -150,7 +150,7 @@ def test_file_vanishing_during_run_is_reported(tmp_path, fake_embedder, monkeypa
             files[2].unlink()
         return real(path, *a, **k)
 
-    monkeypatch.setattr("indexer.pipeline.prepare_file", vanish_then_prepare)
+    monkeypatch.setattr("indexer.prepare.prepare_file", vanish_then_prepare)
     idx = make_indexer(fake_embedder)
     report = idx.index_paths([str(tmp_path / "docs")])
     errors = report.of("error")
@@ -200,4 +200,24 @@ def test_repair_removes_orphans_left_by_a_kill(tmp_path, fake_embedder):
     idx.store.upsert_chunks(rows, fake_embedder.embed(["orphan"]))
     assert consistency_problems(idx.store)
     assert idx.store.repair() == 1
+    assert consistency_problems(idx.store) == []
+
+
+def test_move_keeps_chunks_and_ids(tmp_path, fake_embedder):
+    _corpus(tmp_path / "a", 2)
+    idx = make_indexer(fake_embedder)
+    idx.index_paths([str(tmp_path / "a")])
+    before = {d.doc_id for d in idx.store.load_documents().values()}
+    (tmp_path / "a").rename(tmp_path / "b")
+    assert idx.move_path(str(tmp_path / "a"), str(tmp_path / "b")) == 2
+    embedded = fake_embedder.texts_embedded
+    report = idx.index_paths([str(tmp_path / "b")])
+    assert report.counts["unchanged"] == 2 and fake_embedder.texts_embedded == embedded
+    docs = idx.store.load_documents().values()
+    assert {d.doc_id for d in docs} == before
+    assert all(d.path.startswith(str(tmp_path / "b")) for d in docs)
+    # a new file later created at the old path is a new document, not the moved one
+    _corpus(tmp_path / "a", 1)
+    idx.index_paths([str(tmp_path / "a")])
+    assert len(idx.store.load_documents()) == 3
     assert consistency_problems(idx.store) == []
