@@ -1,0 +1,138 @@
+"""The bundled model's one-time assembly, GGUF metadata without loading, and LocalLLM streaming on the real model."""
+from __future__ import annotations
+
+import struct
+import threading
+from pathlib import Path
+
+import pytest
+
+from app import bundled_model
+from app.llm import GGUFError, model_info, read_gguf_metadata, resolve_prompt_style
+
+
+# bundled model -------------------------------------------------------------------------------------------------------
+def test_bundled_model_is_assembled_once_and_not_rehashed(cove_data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    path = bundled_model.bundled_model_path()
+    assert path.parent == cove_data_dir / "models" and path.stat().st_size > 100_000_000
+    assert not list(path.parent.glob("*.partial"))
+
+    def no_hashing(_p):
+        raise AssertionError("hashed again although size and mtime are unchanged")
+
+    monkeypatch.setattr(bundled_model, "_sha256", no_hashing)
+    assert bundled_model.bundled_model_path() == path
+
+
+def test_bundled_model_damaged_file_is_reassembled(cove_data_dir: Path):
+    path = bundled_model.bundled_model_path()
+    with path.open("r+b") as f:  # flip bytes in place and truncate: size and mtime change
+        f.seek(1000)
+        f.write(b"\x00" * 64)
+        f.truncate(path.stat().st_size - 10)
+    again = bundled_model.bundled_model_path()
+    assert again == path
+    assert bundled_model._sha256(path) == bundled_model._package().EXPECTED_SHA256
+
+
+def test_bundled_model_stale_partial_is_removed(cove_data_dir: Path):
+    models = cove_data_dir / "models"
+    models.mkdir(parents=True)
+    stale = models / f".{bundled_model._package().MODEL_NAME}.12345.partial"
+    stale.write_bytes(b"half a model")
+    bundled_model.bundled_model_path()
+    assert not stale.exists()
+
+
+# GGUF metadata -------------------------------------------------------------------------------------------------------
+def _gguf_string(s: str) -> bytes:
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def _write_gguf(path: Path, kvs: list[tuple[str, int, bytes]]) -> None:
+    body = b"".join(_gguf_string(k) + struct.pack("<I", t) + v for k, t, v in kvs)
+    path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, len(kvs)) + body)
+
+
+def test_model_info_of_a_handmade_instruct_gguf(tmp_path: Path):
+    p = tmp_path / "tiny-instruct.gguf"
+    vocab = struct.pack("<IQ", 8, 3) + b"".join(_gguf_string(t) for t in ("<s>", "hello", "world"))
+    _write_gguf(p, [
+        ("general.architecture", 8, _gguf_string("llama")),
+        ("general.name", 8, _gguf_string("Tiny Instruct")),
+        ("tokenizer.ggml.tokens", 9, vocab),
+        ("llama.context_length", 4, struct.pack("<I", 8192)),
+        ("general.file_type", 4, struct.pack("<I", 7)),
+        ("tokenizer.chat_template", 8, _gguf_string("{% for m in messages %}{{ m.content }}{% endfor %}")),
+    ])
+    info = model_info(p)
+    assert (info.name, info.architecture, info.file_type, info.context_length) == ("Tiny Instruct", "llama",
+                                                                                   "Q8_0", 8192)
+    assert info.has_chat_template and info.size_bytes == p.stat().st_size
+    assert resolve_prompt_style(info) == "chat"
+    assert resolve_prompt_style(info, "completion") == "completion"
+
+
+def test_not_a_gguf_is_refused(tmp_path: Path):
+    p = tmp_path / "x.gguf"
+    p.write_bytes(b"PK\x03\x04 not a model")
+    with pytest.raises(GGUFError):
+        read_gguf_metadata(p)
+
+
+def test_bundled_model_info_is_a_base_model(bundled_path: Path):
+    info = model_info(bundled_path)
+    assert info.architecture == "gemma3" and info.file_type == "Q4_K_M"
+    assert info.context_length == 32768
+    assert not info.has_chat_template  # the 270M base GGUF ships no chat template
+    assert resolve_prompt_style(info) == "completion"
+    assert resolve_prompt_style(info, "chat") == "chat"
+
+
+# LocalLLM on the real model ------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_count_tokens_is_the_models_tokenizer(llm):
+    assert llm.count_text_tokens("") == 0
+    n = llm.count_text_tokens("Geordie is the dialect of Newcastle.")
+    assert 5 <= n <= 15
+    assert llm.count_tokens("Geordie is the dialect of Newcastle.") == n + 1  # + BOS
+    assert llm.count_text_tokens("word " * 200) >= 200  # not a character guess
+    cut = llm.truncate_to_tokens("word " * 200, 50)
+    assert llm.count_text_tokens(cut) <= 50
+
+
+@pytest.mark.slow
+def test_stream_yields_pieces_and_honours_stop_sequences(llm):
+    prompt = "Count: one, two, three, four, five, six, seven,"
+    pieces = list(llm.stream(prompt, max_tokens=40, stop=[" ten"], temperature=0.0))
+    text = "".join(pieces)
+    assert len(pieces) > 1
+    assert "eight" in text and " ten" not in text
+    t = llm.last_timings
+    assert t.stopped == "stop_sequence" and 0 < t.tokens <= 40
+    assert t.ttft_ms > 0 and t.total_ms >= t.ttft_ms and t.prompt_tokens == llm.count_tokens(prompt)
+
+
+@pytest.mark.slow
+def test_stream_respects_max_tokens(llm):
+    list(llm.stream("Once upon a time", max_tokens=7, temperature=0.0))
+    assert llm.last_timings.tokens == 7 and llm.last_timings.stopped == "length"
+
+
+@pytest.mark.slow
+def test_stop_event_ends_generation_at_once(llm):
+    stop = threading.Event()
+    got: list[str] = []
+    for piece in llm.stream("Once upon a time", max_tokens=200, stop_event=stop, temperature=0.0):
+        got.append(piece)
+        stop.set()
+    assert len(got) == 1
+    assert llm.last_timings.tokens <= 2 and llm.last_timings.stopped == "cancelled"
+
+
+@pytest.mark.slow
+def test_chat_style_renders_a_template(small_chat_llm):
+    text = small_chat_llm.render([{"role": "user", "content": "hello"}])
+    assert "hello" in text and "<start_of_turn>" in text
+    assert small_chat_llm.tokenize([{"role": "user", "content": "hi"}]).count(small_chat_llm._llm.token_bos()) == 1
