@@ -317,4 +317,7 @@ class LocalLLM:
         return "".join(self.stream(prompt, **kwargs))
 
     def close(self) -> None:
-        self._llm.close() if hasattr(self._llm, "close") else None
+        """Free the weights and context now rather than whenever the garbage collector gets to them."""
+        close = getattr(self._llm, "close", None)
+        if close is not None:
+            close()

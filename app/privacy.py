@@ -101,6 +101,7 @@ def install() -> None:
     set_offline_env()
     if _installed:
         return
+    os.umask(0o077)  # everything Cove writes (index, history, settings, model) is owner-only: 0700 dirs, 0600 files
     sys.addaudithook(_audit)
     _installed = True
 

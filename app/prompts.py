@@ -167,8 +167,8 @@ def clean_citations(text: str, n_sources: int) -> tuple[str, list[int]]:
 
     def fix(m: re.Match) -> str:
         valid = [k for k in _numbers(m.group(1)) if 1 <= k <= n_sources]
-        if not valid:
-            return ""
+        if not valid:  # keep the space when another citation follows directly: "C [9][2]" -> "C [2]"
+            return m.group(0)[:1] if m.string.startswith("[", m.end()) and m.group(0)[:1].isspace() else ""
         for k in valid:
             if k not in cited:
                 cited.append(k)

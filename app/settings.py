@@ -37,6 +37,7 @@ RULES: dict[str, Rule] = {
     "chunk_tokens": Rule(int, 32, 256),
     "chunk_overlap_tokens": Rule(int, 0, 128),
     "search_k": Rule(int, 1, 100),
+    "answer_k": Rule(int, 1, 50),
     "model_path": Rule(str),
     "prompt_style": Rule(str, choices=("auto", "completion", "chat")),
     "n_ctx": Rule(int, 256, 262_144),

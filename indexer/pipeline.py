@@ -7,6 +7,7 @@ at any moment leaves an index that `Store.repair()` makes consistent on the next
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections import deque
@@ -17,6 +18,7 @@ from typing import Iterable, Sequence
 from indexer.chunking import TokenCounter, default_token_counter
 from indexer.embedding import Embedder
 from indexer.ignore import IgnoreRules
+from indexer.parsers import kind_for_name
 from indexer.prepare import PrepareConfig, Prepared, new_doc_id, prepare_source
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
 from indexer.scanner import FoundFile, ScanProblem, scan, under
@@ -207,6 +209,144 @@ class Indexer:
         for p in batch:
             tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, len(p.chunks or ())),  # type: ignore[arg-type]
                            counts_as_file=p.last_of_source)
+
+    # --- live folders (issue 4: the watcher and its journal drive these) ---------------------------------------------
+    def apply_moves(self, moves: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
+        """Renames the watcher saw, applied in order so ids and chunks are kept (nothing re-embedded). A document
+        already at the destination (an editor saving by renaming over the file) is replaced by the moved one. A file
+        whose extension maps to another kind is left out: it must be re-parsed, so it goes through `index_changed`."""
+        with self._lock:
+            docs = self.store.load_documents()
+            changed: dict[str, DocRow] = {}
+            dropped: list[str] = []
+            applied: list[tuple[str, str, int]] = []
+            for src, dst in moves:
+                src, dst = os.path.abspath(src), os.path.abspath(dst)
+                moving = [d for d in docs.values() if (under(d.path, src) or under(d.source, src))
+                          and not (d.path == src and kind_for_name(src) != kind_for_name(dst))]
+                if src == dst or not moving:
+                    continue
+                ids = {d.doc_id for d in moving}
+                for d in [d for d in docs.values() if d.doc_id not in ids and (under(d.path, dst) or under(d.source, dst))]:
+                    dropped.append(d.doc_id)
+                    docs.pop(d.doc_id)
+                    changed.pop(d.doc_id, None)
+                for d in moving:
+                    old = d.path
+                    d.path = dst + d.path[len(src):] if under(d.path, src) else d.path
+                    d.source = dst + d.source[len(src):] if under(d.source, src) else d.source
+                    if d.title == os.path.basename(old):
+                        d.title = os.path.basename(d.path)
+                    changed[d.doc_id] = d
+                applied.append((src, dst, len(moving)))
+            self.store.delete_documents(dropped)  # first: a kill in between never leaves two rows for one path
+            self.store.upsert_documents(list(changed.values()))
+            return applied
+
+    def index_changed(self, paths: Sequence[str], *, on_progress: ProgressCallback | None = None,
+                      cancel: threading.Event | None = None, force: bool = False,
+                      keep_missing_roots: bool = False) -> IndexReport:
+        """Bring exactly these files/folders in line with the disk: new and changed files are indexed, vanished ones
+        removed, and a new file whose content equals a vanished indexed document is taken as that document renamed
+        (id and chunks kept). `force` hashes files even when size and mtime match (journal replay after a crash);
+        `keep_missing_roots` leaves documents under a vanished root alone (an unmounted drive is not a delete)."""
+        with self._lock:
+            return self._sync(paths, on_progress, cancel or threading.Event(), force, keep_missing_roots)
+
+    def optimize(self) -> None:
+        """Compact the small writes live updates leave behind (the watcher calls this when it is idle)."""
+        with self._lock:
+            self.store.ensure_fts_index()
+            self.store.optimize()
+
+    def _sync(self, paths: Sequence[str], callback: ProgressCallback | None, cancel: threading.Event, force: bool,
+              keep_missing_roots: bool) -> IndexReport:
+        tracker = ProgressTracker(callback)
+        docs = self.store.load_documents()
+        by_source: dict[str, list[DocRow]] = {}
+        for d in docs.values():
+            by_source.setdefault(d.source or d.path, []).append(d)
+        roots = sorted({os.path.abspath(os.path.expanduser(p)) for p in paths})
+        roots = [r for r in roots if not any(o != r and under(r, o) for o in roots)]
+        missing = [r for r in roots if not os.path.lexists(r)]
+        found: list[FoundFile] = []
+        problems: list[ScanProblem] = []
+        for item in scan([r for r in roots if r not in missing], self.rules):
+            (found if isinstance(item, FoundFile) else problems).append(item)
+        problems = [p for p in problems if not p.reason.startswith("not found")]
+        tracker.files_total, tracker.phase = len(found), "indexing"
+        seen = {f.path for f in found} | {p.path for p in problems}
+        stale = {d.doc_id: d for d in docs.values() if (d.source or d.path) not in seen
+                 and any(under(d.source or d.path, r) for r in roots)
+                 and not (keep_missing_roots and any(under(d.source or d.path, r) for r in missing))}
+        handled = self._renamed(found, by_source, stale, tracker)
+        self.store.upsert_documents([DocRow(doc_id=by_source[p.path][0].doc_id if p.path in by_source else new_doc_id(),
+                                            path=p.path, kind="folder" if os.path.isdir(p.path) else "file",
+                                            status="error", error=p.reason, title=os.path.basename(p.path),
+                                            source=p.path, indexed_at=now()) for p in problems])
+        self.store.delete_stale_chunks({d.doc_id: "" for p in problems for d in by_source.get(p.path, [])})
+        for p in problems:
+            tracker.record(FileOutcome(p.path, "error", p.reason), counts_as_file=False)
+        todo: list[FoundFile] = []
+        for f in found:
+            prevs = by_source.get(f.path, [])
+            if f.path in handled:
+                continue
+            if not force and prevs and all(p.status in ("indexed", "skipped") and p.size == f.size
+                                           and p.mtime == f.mtime for p in prevs):
+                tracker.record(FileOutcome(f.path, "unchanged", "", sum(p.n_chunks for p in prevs)))
+            else:
+                todo.append(f)
+        self._process(todo, by_source, tracker, cancel)
+        if not cancel.is_set() and stale:
+            self.store.delete_documents(sorted(stale))
+            for d in stale.values():
+                tracker.record(FileOutcome(d.path, "removed", "no longer on disk"), counts_as_file=False)
+        if not cancel.is_set():
+            self.store.ensure_fts_index()
+        tracker.phase = "cancelled" if cancel.is_set() else "done"
+        tracker.emit(force=True)
+        return tracker.report(cancel.is_set())
+
+    def _renamed(self, found: list[FoundFile], by_source: dict[str, list[DocRow]], stale: dict[str, DocRow],
+                 tracker: ProgressTracker) -> set[str]:
+        """New files whose bytes equal a vanished indexed document: move that document (renamed while Cove was not
+        looking, or a move the watcher saw as delete + create). Only same-size candidates are hashed."""
+        by_size: dict[int, list[DocRow]] = {}
+        for d in stale.values():
+            if d.status == "indexed" and d.sha256 and d.source in ("", d.path):
+                by_size.setdefault(d.size, []).append(d)
+        moved: list[DocRow] = []
+        for f in found:
+            cands = by_size.get(f.size)
+            if f.path in by_source or not cands:
+                continue
+            sha = _sha256(f.path, int(self.config.max_file_mb * 1024 * 1024))
+            match = next((d for d in cands if d.sha256 == sha and kind_for_name(d.path) == kind_for_name(f.path)), None)
+            if match is None:
+                continue
+            cands.remove(match)
+            stale.pop(match.doc_id)
+            old = match.path
+            title = os.path.basename(f.path) if match.title == os.path.basename(old) else match.title
+            moved.append(DocRow(**{**match.__dict__, "path": f.path, "source": f.path, "mtime": f.mtime, "title": title}))
+            tracker.record(FileOutcome(f.path, "unchanged", f"moved from {old}", match.n_chunks))
+        self.store.upsert_documents(moved)
+        return {d.path for d in moved}
+
+
+def _sha256(path: str, max_bytes: int) -> str:
+    """Hash a rename candidate; "" when it cannot be read (then it is simply indexed as a new file)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+                if fh.tell() > max_bytes:
+                    return ""
+    except OSError:
+        return ""
+    return h.hexdigest()
 
 
 def index_once(store: Store, embedder: Embedder, paths: Iterable[str], **kwargs: object) -> IndexReport:

@@ -226,6 +226,16 @@ class Store:
 
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False))
 
+    def rebuild_fts_index(self) -> None:
+        """Recreate the full-text index from the current rows only (an updated index can keep deleted tokens)."""
+        from lancedb.index import FTS
+
+        for idx in self.chunks_table.list_indices():
+            if getattr(idx, "index_type", "") == "FTS":
+                self.chunks_table.drop_index(idx.name)
+        if self.chunk_count():
+            self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False))
+
     def optimize(self, *, cleanup: bool = False) -> None:
         """Compact fragments and fold new rows into the indexes. With `cleanup`, delete every old Lance version too
         (needed for "forget": old versions still hold deleted text on disk)."""

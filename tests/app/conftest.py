@@ -3,6 +3,7 @@ passages, and a tiny in-memory retriever."""
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from indexer.hits import SearchHit
 
-SQUAD = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "qa" / "squad-v1.1" / "dev-v1.1.json"
+CORPORA = Path(os.environ.get("COVE_CORPORA") or Path(__file__).resolve().parents[3] / "shared" / "corpora")
+SQUAD = CORPORA / "qa" / "squad-v1.1" / "dev-v1.1.json"
 
 
 @pytest.fixture(autouse=True)

@@ -94,7 +94,6 @@ def test_stop_event_after_first_token_stops_promptly(llm, newcastle_hits):
     assert tokens == 1 and done.timings["tokens"] <= 2
 
 
-@pytest.mark.slow
 def test_stop_event_set_before_generation_skips_the_model(newcastle_hits):
     stop = threading.Event()
     stop.set()

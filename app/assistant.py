@@ -1,0 +1,105 @@
+"""The assistant: one object that answers questions over the index with the local model and remembers the
+conversation. Qt-free; the CLI uses it directly, the GUI's chat worker owns one on its own thread.
+
+Why here and not in answering.py: answering is pure orchestration over protocols; this wires the real parts
+(settings → model path, the searcher, SQLite history) and owns the loaded model, which is expensive to create.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.answering import AnswerEvent, Done, answer
+
+
+class ModelNotFound(FileNotFoundError):
+    """The configured GGUF does not exist; the message says which setting or flag to fix."""
+
+
+class Assistant:
+    def __init__(self, core: Any, *, model_path: str | None = None) -> None:
+        self.core = core
+        self.model_path = model_path
+        self._llm: Any = None
+        self._lock = threading.Lock()
+        from app.history import History
+
+        self.history = History()
+
+    def resolve_model_path(self) -> Path:
+        chosen = self.model_path or str(self.core.settings.get("model_path", "") or "")
+        if chosen:
+            path = Path(os.path.expanduser(chosen))
+            if not path.is_file():
+                raise ModelNotFound(f"model file not found: {path} (fix `model_path` in settings or --model)")
+            return path
+        from app.bundled_model import bundled_model_path
+
+        return bundled_model_path()
+
+    @property
+    def llm(self) -> Any:
+        with self._lock:
+            if self._llm is None:
+                from app.llm import LocalLLM
+
+                s = self.core.settings
+                threads = int(s.get("n_threads", 0)) or None
+                self._llm = LocalLLM(self.resolve_model_path(), n_ctx=int(s.get("n_ctx", 4096)), n_threads=threads,
+                                     n_gpu_layers=int(s.get("n_gpu_layers", 0)),
+                                     prompt_style=s.get("prompt_style", "auto"))
+            return self._llm
+
+    def switch_model(self, model_path: str | None) -> None:
+        """Use another GGUF from the next question on (the old one is released first to bound memory)."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+            self._llm = None
+            self.model_path = model_path
+
+    def ask(self, question: str, *, conversation_id: int | None = None, k: int | None = None,
+            scope: list[str] | None = None, email_only: bool = False,
+            stop_event: threading.Event | None = None, filters: dict[str, Any] | None = None) -> Iterator[AnswerEvent]:
+        """Stream the answer events; the finished turn is saved to the conversation (created if None).
+        `filters` are extra keyword filters for the searcher (e.g. email sender/date range)."""
+        s = self.core.settings
+        turns = self.history.turns(conversation_id) if conversation_id is not None else []
+        history_pairs = [(t.question, t.answer) for t in turns[-4:]]
+        retriever = _FilteredRetriever(self.core.searcher, filters or {})
+        events = answer(question, retriever=retriever, llm=self.llm, history_turns=history_pairs,
+                        k=k or int(s.get("answer_k", 5)), scope=scope, email_only=email_only,
+                        stop_event=stop_event, min_similarity=float(s.get("min_similarity", 0.3)),
+                        answer_tokens=int(s.get("max_answer_tokens", 384)),
+                        temperature=float(s.get("temperature", 0.1)))
+        for event in events:
+            if isinstance(event, Done):
+                self.last_conversation_id = self._remember(question, event, conversation_id)
+            yield event
+
+    def _remember(self, question: str, done: Done, conversation_id: int | None) -> int:
+        from app.history import StoredSource
+
+        if conversation_id is None:
+            conversation_id = self.history.create_conversation(question[:60] or "New chat")
+        sources = [StoredSource(s.n, s.hit.path, s.hit.page, s.hit.section or s.hit.locator, s.hit.doc_id,
+                                s.hit.snippet()) for s in done.sources]
+        self.history.add_turn(conversation_id, question, done.answer, sources, model=str(done.timings.get("model", "")))
+        return conversation_id
+
+    def close(self) -> None:
+        self.switch_model(self.model_path)
+
+
+class _FilteredRetriever:
+    """Adapts the searcher to the answering Retriever protocol, adding fixed filters (sender, dates)."""
+
+    def __init__(self, searcher: Any, filters: dict[str, Any]) -> None:
+        self.searcher = searcher
+        self.filters = {k: v for k, v in filters.items() if v}
+
+    def search(self, query: str, k: int, *, scope: list[str] | None = None, email_only: bool = False) -> list[Any]:
+        return self.searcher.search(query, k, scope=scope, email_only=email_only, **self.filters)

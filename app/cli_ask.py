@@ -1,0 +1,89 @@
+"""`cove ask`: a grounded answer from your documents, streamed, then its numbered sources."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("ask", help="ask a question; the answer cites your documents")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="how many passages to consider (default: settings search_k)")
+    p.add_argument("--model", metavar="PATH", help="use this GGUF instead of the configured/bundled model")
+    p.add_argument("--scope", action="append", metavar="PATH", help="only use these files/folders (repeatable)")
+    p.add_argument("--email", action="store_true", help="only use email")
+    p.add_argument("-c", "--continue", dest="follow_up", action="store_true",
+                   help="a follow-up: continue the most recent conversation")
+    p.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
+    p.add_argument("--json", action="store_true", help="print one JSON object when done (no streaming)")
+    p.set_defaults(handler=cmd_ask, filters={})
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from app.answering import Done, Retrieved, Token
+    from app.assistant import Assistant
+    from app.cli import UsageError, hit_json
+    from app.core import CoveCore
+
+    if args.k is not None and args.k < 1:
+        raise UsageError("-k must be at least 1")
+    if args.model and not os.path.isfile(args.model):
+        raise UsageError(f"--model: no such file: {args.model}")
+    core = CoveCore()
+    assistant = Assistant(core, model_path=args.model)
+    conversation = args.conversation
+    if args.follow_up and conversation is None:
+        recent = assistant.history.list_conversations()
+        conversation = recent[0].id if recent else None
+    stop = threading.Event()
+    done: Done | None = None
+    streamed: list[str] = []
+    try:
+        for event in assistant.ask(args.question, conversation_id=conversation, k=args.k, scope=args.scope,
+                                   email_only=args.email, stop_event=stop, filters=dict(args.filters)):
+            if isinstance(event, Token) and not args.json:
+                streamed.append(event.text)
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Retrieved) and not args.json and event.query != args.question:
+                print(f"(searching for: {event.query})", file=sys.stderr)
+            elif isinstance(event, Done):
+                done = event
+    except KeyboardInterrupt:
+        stop.set()
+        print("\n(stopped)", file=sys.stderr)
+        return 130
+    assert done is not None
+    timings = {k: (round(v, 1) if isinstance(v, float) else v) for k, v in done.timings.items()
+               if k in ("retrieve_ms", "ttft_ms", "total_ms", "tokens", "tokens_per_s")}
+    sources = [s for s in done.sources if s.cited] or list(done.sources)
+    if args.json:
+        print(json.dumps({"answer": done.answer, "not_found": done.not_found,
+                          "sources": [{**hit_json(s.hit, s.n), "cited": s.cited} for s in sources],
+                          "timings": timings, "model": done.timings.get("model", ""),
+                          "conversation": getattr(assistant, "last_conversation_id", None)},
+                         indent=2, ensure_ascii=False))
+        return 0
+    if done.not_found:
+        print(done.answer)
+        return 0
+    print()
+    if " ".join(done.answer.split()) != " ".join("".join(streamed).split()):
+        # citations that matched no source were removed, or the source the answer came from was added
+        print(f"\nWith citations checked: {done.answer}")
+    print("\nSources:")
+    for s in sources:
+        h = s.hit
+        where = f" ({h.locator})" if h.locator else ""
+        extra = f" — {h.sender}, {h.date}, {h.subject}" if h.kind == "email" else ""
+        print(f"  [{s.n}] {h.title} — {h.path}{where}{extra}")
+        print(f"      {h.snippet(160)}")
+    sys.stdout.flush()
+    print(f"\n({timings.get('tokens', 0)} tokens, first token {timings.get('ttft_ms', 0):.0f} ms, "
+          f"{timings.get('tokens_per_s', 0):.1f} tokens/s; conversation {assistant.last_conversation_id}, "
+          "follow up with `cove ask -c`)", file=sys.stderr)
+    return 0
