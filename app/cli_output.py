@@ -88,9 +88,22 @@ def print_status(s: dict[str, Any], out: TextIO) -> None:
         for kind, counts in s["by_kind"].items():
             parts = ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
             out.write(f"  {kind:<10} {parts}\n")
-    for extra in s.get("watched", []):
-        out.write(f"Watching:  {extra}\n")
+    if s.get("watched"):
+        out.write("Watched folders:\n")
+        for w in s["watched"]:
+            out.write(f"  {watched_line(w)}\n")
     if s["problems"]:
         out.write("Not indexed:\n")
         for p in s["problems"]:
             out.write(f"  [{p['status']}] {p['path']}: {p['reason']}\n")
+
+
+def watched_line(w: dict[str, Any]) -> str:
+    """One watched folder for `cove status`: state, files, pending changes (issue 4)."""
+    state = w["state"]
+    if state == "not running":
+        state = "not running (start `cove watch` or the app)"
+    text = f"{w['path']}: {state}; {w['files']} files, {w['pending']} pending changes"
+    if w.get("problems"):
+        text += f", {w['problems']} with problems"
+    return text + (f" ({w['detail']})" if w.get("detail") else "")

@@ -2,6 +2,7 @@
 searcher. Heavy pieces (LanceDB, torch, the embedder) are created lazily on first use, never at import time."""
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from typing import Any, Sequence
@@ -17,6 +18,7 @@ class CoveCore:
         self._store: Any = None
         self._indexer: Any = None
         self._searcher: Any = None
+        self._watcher: Any = None  # issue 4: the folder watcher, once `watcher()` made one
         self._lock = threading.RLock()
 
     # --- lazily built parts --------------------------------------------------------------------------------------
@@ -98,10 +100,53 @@ class CoveCore:
             "by_kind": {kind: dict(c) for kind, c in sorted(by_kind.items())},
             "chunks": store.chunk_count(),
             "problems": errors,
+            "watched": self.watch_status(docs),
         }
+
+    # --- live folders (issue 4) ----------------------------------------------------------------------------------
+    def watched_folders(self) -> list[str]:
+        return [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("watched_folders", [])]
+
+    def set_watched(self, folder: str, watched: bool = True) -> bool:
+        """Add or remove a watched folder in the user's settings (saved); a running watcher follows. True if changed."""
+        folder = os.path.abspath(os.path.expanduser(folder))
+        current = self.watched_folders()
+        if (folder in current) == watched:
+            return False
+        self.settings.set("watched_folders", current + [folder] if watched else [f for f in current if f != folder])
+        self.settings.save()
+        if self._watcher is not None and self._watcher.running:
+            (self._watcher.add_folder if watched else self._watcher.remove_folder)(folder)
+        return True
+
+    def watcher(self, folders: Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """A `FolderWatcher` over this core's indexer (not started). kwargs: on_event, on_progress, force_polling..."""
+        from indexer.watcher import FolderWatcher
+
+        with self._lock:
+            self._watcher = FolderWatcher(self.indexer, list(self.watched_folders() if folders is None else folders),
+                                          state_dir=paths.data_dir() / "journal",
+                                          debounce_s=float(self.settings.get("debounce_seconds", 0.5)), **kwargs)
+            return self._watcher
+
+    def watch_status(self, docs: Any = None) -> list[dict[str, Any]]:
+        """Each watched folder: state, files, pending changes (live from whichever process runs the watcher)."""
+        from dataclasses import asdict
+
+        from indexer.watch_state import folder_report
+
+        if docs is None:
+            docs = self.store.load_documents().values()
+        folders = self.watched_folders()
+        if self._watcher is not None and self._watcher.running:
+            folders += [s.path for s in self._watcher.status() if s.path not in folders]
+        return [asdict(s) for s in folder_report(folders, docs, paths.data_dir() / "journal")]
 
     def close(self) -> None:
         with self._lock:
+            if self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
             if self._store is not None:
                 self._store.close()
             self._store = self._indexer = self._searcher = None

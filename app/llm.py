@@ -7,13 +7,14 @@ prompt builder can count the exact tokens the model will see."""
 from __future__ import annotations
 
 import codecs
+import io
 import mmap
 import os
 import struct
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -146,7 +147,7 @@ def _quiet_stderr() -> Iterator[None]:
         yield
         return
     try:
-        with open(os.devnull, "wb") as devnull:
+        with open(os.devnull, "wb") as devnull, redirect_stderr(io.StringIO()):  # fd 2 and Python's log callback
             os.dup2(devnull.fileno(), 2)
             yield
     finally:
@@ -217,11 +218,9 @@ class LocalLLM:
     def tokenize(self, prompt: Prompt) -> list[int]:
         """Tokens exactly as stream() evaluates them (BOS added when the model wants one and the text lacks it)."""
         text = self.render(prompt)
-        tokens = self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
         bos = self._llm.token_bos()
-        if len(tokens) >= 2 and tokens[0] == bos and tokens[1] == bos:  # template already wrote <bos>
-            tokens = tokens[1:]
-        return tokens
+        written = bos != -1 and text.startswith(self._model.token_get_text(bos))  # a chat template wrote <bos>
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=not written, special=True)
 
     def count_tokens(self, prompt: Prompt) -> int:
         """The model's own token count of a prompt (or fragment; fragments include the BOS, so sums over-count)."""

@@ -96,15 +96,15 @@ def _render(llm: PromptModel, question: str, blocks: list[str],
 def build_prompt(llm: PromptModel, question: str, hits: list[SearchHit], history: list[tuple[str, str]],
                  *, answer_tokens: int) -> Prompt:
     """Fit instruction + sources + question (+ recent history for chat models) into n_ctx - answer_tokens.
-    Sources are added best-ranked first; the first one that does not fit whole is cut by tokens and the rest
+    History keeps its newest turns within half the budget. Sources are added best-ranked first; the first one that does not fit whole is cut by tokens and the rest
     dropped. Base models get no history: they cannot use it, so follow-ups arrive already rewritten."""
     budget = llm.n_ctx - answer_tokens
     if budget <= 0:
         raise ValueError(f"answer_tokens={answer_tokens} leaves no room in a {llm.n_ctx}-token context")
     hist = list(history) if llm.is_chat else []
-    while True:  # oldest history goes first if even the bare prompt does not fit
+    while True:  # sources matter more than history: it may take at most half the budget, oldest turns go first
         fixed = llm.count_tokens(_render(llm, question, [], hist))
-        if fixed <= budget or not hist:
+        if fixed <= budget // 2 or not hist:
             break
         hist = hist[1:]
     if fixed > budget:

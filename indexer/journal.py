@@ -38,7 +38,7 @@ class ChangeJournal:
 
     def __init__(self, directory: Path) -> None:
         self.path = Path(directory) / JOURNAL_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only, like the rest of the data
         self._lock = threading.Lock()
         self._open: dict[int, list[Change]] = {}
         self._next = 1

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 from indexer.chunking import TokenCounter, default_token_counter
 from indexer.embedding import Embedder
 from indexer.ignore import IgnoreRules
+from indexer.mail.ledger import MailLedger  # (mail) one document per message across mail stores
 from indexer.parsers import kind_for_name
 from indexer.prepare import PrepareConfig, Prepared, new_doc_id, prepare_source
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
@@ -47,6 +48,7 @@ class Indexer:
         self.rules = IgnoreRules(self.config.ignore_globs)
         self._counter = counter
         self._lock = threading.Lock()
+        self._mail: MailLedger | None = None  # (mail) set for the duration of a run, see _process
         self.repaired = store.repair()
 
     @property
@@ -68,7 +70,7 @@ class Indexer:
             targets = [os.path.abspath(p) for p in paths]
             docs = self.store.load_documents()
             gone = [d for d in docs.values() if any(under(d.path, t) or under(d.source, t) for t in targets)]
-            self.store.delete_documents([d.doc_id for d in gone])
+            self._delete_docs(gone, docs)  # (mail) a message also stored elsewhere stays, re-pointed there
             return [d.path for d in gone]
 
     def move_path(self, src: str, dst: str) -> int:
@@ -128,7 +130,7 @@ class Indexer:
                      and (any(under(d.source or d.path, r) for r in dir_roots)
                           or ((d.source or d.path) in roots and not os.path.exists(d.source or d.path)))]
             if stale:
-                self.store.delete_documents([d.doc_id for d in stale])
+                self._delete_docs(stale)  # (mail) via the ledger: a message still stored elsewhere is re-pointed
                 for d in stale:
                     tracker.record(FileOutcome(d.path, "removed", "no longer on disk"), counts_as_file=False)
         if not cancel.is_set():
@@ -146,6 +148,8 @@ class Indexer:
         counter = self.counter
         pending: list[Prepared] = []
         pending_chunks = 0
+        # (mail) the ledger sees every file's messages in writer order: duplicates, moves, hand-overs.
+        self._mail = MailLedger(self.store, {d.doc_id: d for rows in by_source.values() for d in rows})
         with ThreadPoolExecutor(max_workers=self.config.parse_workers, thread_name_prefix="cove-parse") as pool:
             window: deque[tuple[str, Future[list[Prepared]]]] = deque()
             queue = iter(todo)
@@ -160,14 +164,14 @@ class Indexer:
             top_up()
             while window and not cancel.is_set():
                 source, future = window.popleft()
-                results = future.result()
+                results = self._mail.resolve(source, future.result(), cfg, counter)  # (mail)
                 top_up()
                 tracker.current = source
                 previous = by_source.get(source, [])
                 kept = {p.doc.doc_id for p in results if p.outcome != "vanished"}
-                gone = [d.doc_id for d in previous if d.doc_id not in kept]
+                gone = [d for d in previous if d.doc_id not in kept]
                 if gone:  # vanished files, and messages no longer in their mailbox
-                    self.store.delete_documents(gone)
+                    self._mail.delete(gone)  # (mail) plain files are simply deleted
                 if len(results) == 1 and results[0].outcome == "vanished":
                     tracker.record(FileOutcome(source, "error", results[0].reason))
                     continue
@@ -184,6 +188,8 @@ class Indexer:
                 return
         if pending:
             self._flush(pending, tracker, cancel)
+        if not cancel.is_set():
+            self._mail.commit()  # (mail) hand-overs decided after the last flush
 
     def _flush(self, batch: list[Prepared], tracker: ProgressTracker, cancel: threading.Event) -> None:
         """Embed and write one batch: chunks first, then document rows, then the previous versions' chunks go."""
@@ -205,10 +211,20 @@ class Indexer:
         self.store.upsert_documents([p.doc for p in batch])
         self.store.delete_stale_chunks({p.doc.doc_id: p.doc.sha256 if p.doc.status == "indexed" else "" for p in batch
                                         if p.outcome != "unchanged"})
+        if self._mail is not None:  # (mail) re-pointed owners and dropped copies, after the rows they depend on
+            self._mail.commit()
         tracker.add_chunks(len(texts))
         for p in batch:
             tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, len(p.chunks or ())),  # type: ignore[arg-type]
                            counts_as_file=p.last_of_source)
+
+    def _delete_docs(self, rows: list[DocRow], docs: dict[str, DocRow] | None = None) -> None:
+        """(mail) Delete documents through the mail ledger: a message whose deleted location has a copy elsewhere is
+        re-pointed to it (no re-embedding) instead of lost. Other documents are simply deleted."""
+        ledger = MailLedger(self.store, docs) if docs is not None else self._mail or MailLedger(
+            self.store, self.store.load_documents())
+        ledger.delete(rows)
+        ledger.commit()
 
     # --- live folders (issue 4: the watcher and its journal drive these) ---------------------------------------------
     def apply_moves(self, moves: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
@@ -299,7 +315,7 @@ class Indexer:
                 todo.append(f)
         self._process(todo, by_source, tracker, cancel)
         if not cancel.is_set() and stale:
-            self.store.delete_documents(sorted(stale))
+            self._delete_docs(list(stale.values()))  # (mail) via the ledger, see _delete_docs
             for d in stale.values():
                 tracker.record(FileOutcome(d.path, "removed", "no longer on disk"), counts_as_file=False)
         if not cancel.is_set():

@@ -59,14 +59,29 @@ class Searcher:
                and (not email_only or d.kind == "email")]
         return sql_in("doc_id", ids)
 
+    def mail_filter(self, sender: str | None, since: str | None, until: str | None) -> str | None:
+        """(mail) Email by sender (case-insensitive substring of name or address) and sent date, inclusive; dates are
+        ISO prefixes ("2024", "2024-01", "2024-01-31") compared with the stored UTC ISO date."""
+        if not (sender or since or until):
+            return None
+        who = (sender or "").strip().lower()
+        ids = [d.doc_id for d in self.documents().values()
+               if d.status == "indexed" and d.kind == "email"
+               and (not who or who in d.sender.lower())
+               and (not since or (d.date and d.date[:len(since)] >= since))
+               and (not until or (d.date and d.date[:len(until)] <= until))]
+        return sql_in("doc_id", ids)
+
     def search(self, query: str, k: int = 8, *, scope: Sequence[str] | None = None, email_only: bool = False,
-               mode: Mode = "hybrid", per_doc: int = 3, where: str | None = None) -> list[SearchHit]:
+               mode: Mode = "hybrid", per_doc: int = 3, where: str | None = None, sender: str | None = None,
+               since: str | None = None, until: str | None = None) -> list[SearchHit]:
         query = query.strip()
         if not query or self.store.chunk_count() == 0:
             return []
-        clauses = [c for c in (self.scope_filter(scope, email_only), where) if c]
+        clauses = [c for c in (self.scope_filter(scope, email_only), where,
+                                self.mail_filter(sender, since, until)) if c]  # (mail) sender/date filters
         flt = " AND ".join(f"({c})" for c in clauses) or None
-        if flt == "(false)":
+        if "false" in clauses:  # a filter that matches no document
             return []
         pool = max(k * 6, 40)
         qvec = self.embedder.embed([query])[0]

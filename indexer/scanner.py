@@ -66,7 +66,7 @@ def _walk(directory: str, root: str, rules: IgnoreRules, seen: set[tuple[int, in
     for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=True):
-                if not rules.ignores_dir(entry.name):
+                if not rules.ignores_dir(entry.name, entry.path):  # (mail) the path keeps Maildir++ folders
                     yield from _walk(entry.path, root, rules, seen)
                 continue
             if rules.ignores_file(entry.name):

@@ -45,6 +45,23 @@ class WatchEvent:
 EventCallback = Callable[[WatchEvent], None]
 
 
+# A move between two watched folders reaches us as "created" at once and "deleted" ~0.5 s later (watchdog waits that
+# long for the other half of a rename). Created and deleted paths wait this much longer, and a batch with a created
+# path takes every pending deletion along, so both halves meet in one batch where the content hash recognises the
+# move (id and chunks kept, nothing re-embedded).
+MOVE_PAIR_S = 0.6
+
+
+@dataclass
+class _Pending:
+    first: float
+    last: float
+    unpaired: bool = False  # saw a create or delete: maybe half of a move between folders
+
+    def due(self, debounce: float, max_delay: float) -> float:
+        return min(self.last + debounce + (MOVE_PAIR_S if self.unpaired else 0.0), self.first + max_delay)
+
+
 @dataclass
 class _Folder:
     state: str = "watching"
@@ -62,21 +79,24 @@ class FolderWatcher:
     def __init__(self, indexer: Any, folders: Sequence[str], *, state_dir: Path, debounce_s: float = 0.5,
                  on_event: EventCallback | None = None, on_progress: ProgressCallback | None = None,
                  poll_interval_s: float = 5.0, force_polling: bool = False, idle_optimize_s: float = 30.0,
+                 retry_s: float = 10.0,
                  native_observer: Callable[[], Any] | None = None) -> None:
         self.indexer = indexer
         self.state_dir = Path(state_dir)
         self.debounce_s = float(debounce_s)
         self.max_delay_s = max(5.0, 10 * self.debounce_s)  # a file written non-stop is still indexed now and then
         self.idle_optimize_s = idle_optimize_s
+        self.retry_s = retry_s  # how often a folder in error (missing, unreadable) is tried again
         self.on_event = on_event
         self.on_progress = on_progress
-        self.journal = ChangeJournal(self.state_dir)
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.journal: ChangeJournal = None  # type: ignore[assignment]  # opened in start(), under the lock
         self._q: "queue.Queue[Any]" = queue.Queue()
         self._observers = Observers(self._q, indexer.rules, poll_interval_s=poll_interval_s,
                                     force_polling=force_polling, native_factory=native_observer)
         self._lock = threading.Lock()  # guards the fields below, read by status() from any thread
         self._folders: dict[str, _Folder] = {os.path.abspath(os.path.expanduser(f)): _Folder() for f in folders}
-        self._pending: dict[str, list[float]] = {}  # path -> [first seen, last seen]
+        self._pending: dict[str, _Pending] = {}
         self._moves: list[tuple[str, str, float]] = []
         self._inflight: list[Change] = []
         self._paused = False
@@ -98,7 +118,10 @@ class FolderWatcher:
     # --- public API ----------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Take the watcher lock (raises WatcherBusy if another watcher owns this index) and start the thread."""
+        if self.running:
+            return
         self._lockfile.acquire()
+        self.journal = ChangeJournal(self.state_dir)
         self._thread = threading.Thread(target=self._main, name="cove-watcher", daemon=True)
         self._started = True
         self._thread.start()
@@ -221,8 +244,7 @@ class FolderWatcher:
             if not (self._pending or self._moves):
                 return 1.0
             now = time.monotonic()
-            due = min([last + self.debounce_s for _, last in self._pending.values()]
-                      + [first + self.max_delay_s for first, _ in self._pending.values()]
+            due = min([p.due(self.debounce_s, self.max_delay_s) for p in self._pending.values()]
                       + [t + self.debounce_s for _, _, t in self._moves])
             return min(1.0, max(0.01, due - now))
 
@@ -261,14 +283,14 @@ class FolderWatcher:
                     if ok:
                         self._touch(p, now)
             elif src_ok:
-                self._touch(ev.src, now)
+                self._touch(ev.src, now, unpaired=ev.kind in ("created", "deleted"))
 
-    def _touch(self, path: str, now: float) -> None:
+    def _touch(self, path: str, now: float, unpaired: bool = False) -> None:
         entry = self._pending.get(path)
         if entry is None:
-            self._pending[path] = [now, now]
+            self._pending[path] = _Pending(now, now, unpaired)
         else:
-            entry[1] = now
+            entry.last, entry.unpaired = now, entry.unpaired or unpaired
 
     def _ignored(self, path: str, root: str, is_dir: bool) -> bool:
         rules = self.indexer.rules
@@ -276,11 +298,14 @@ class FolderWatcher:
             return False
         if any(under(path, x) for x in self._exclude):
             return True  # Cove's own data dir inside a watched folder: indexing the index would never end
-        if is_dir and rules.ignores_dir(os.path.basename(path)):
+        if any(fnmatch.fnmatch(path, g) for g in rules.user_globs):
             return True
-        # Relative to the watched root, so a root that itself sits under a hidden folder still works.
-        rel = os.path.join(os.sep, os.path.relpath(path, root))
-        return rules.ignores_path(rel) or any(fnmatch.fnmatch(path, g) for g in rules.user_globs)
+        # Relative to the watched root, so a root that itself sits under a hidden folder still works; the same
+        # rules as the folder scan (folders by folder rules, files by file rules).
+        parts = os.path.relpath(path, root).split(os.sep)
+        if any(rules.ignores_dir(p) for p in parts[:-1]):
+            return True
+        return rules.ignores_dir(parts[-1]) if is_dir else rules.ignores_file(parts[-1])
 
     def _command(self, op: str, path: str) -> None:
         if op == "add" and path not in self._folders:
@@ -305,7 +330,7 @@ class FolderWatcher:
             if f is None:
                 return
             changed = f.state != state
-            f.state, f.detail, f.retry_at = state, detail, time.monotonic() + 10.0
+            f.state, f.detail, f.retry_at = state, detail, time.monotonic() + self.retry_s
             if state == "error":
                 f.reconciled = False
             self._state_dirty = True
@@ -320,7 +345,10 @@ class FolderWatcher:
             while self._moves and self._moves[0][2] <= cut:
                 src, dst, _ = self._moves.pop(0)
                 moves.append(Change(src, dst))
-            paths = [p for p, (first, last) in self._pending.items() if last <= cut or first <= now - self.max_delay_s]
+            grace = min(0.1, self.debounce_s / 4)  # take what is about to be due too: fewer, larger batches
+            paths = [p for p, e in self._pending.items() if e.due(self.debounce_s, self.max_delay_s) <= now + grace]
+            if any(self._pending[p].unpaired and os.path.lexists(p) for p in paths):  # other halves of moves
+                paths += [p for p in self._pending if p not in paths and not os.path.lexists(p)]
             for p in paths:
                 del self._pending[p]
             batch = moves + [Change(p) for p in sorted(paths)]
@@ -338,7 +366,7 @@ class FolderWatcher:
                 with self._lock:
                     now = time.monotonic()
                     for p in {p for c in batch for p in (c.path, c.dst) if p}:
-                        self._pending.setdefault(p, [now, now])
+                        self._pending.setdefault(p, _Pending(now, now))
         except Exception as exc:
             log.exception("applying changes failed")
             self._emit(WatchEvent("error", batch[0].path, detail=f"{type(exc).__name__}: {exc}"))
@@ -394,6 +422,16 @@ class FolderWatcher:
         try:
             report = self.indexer.index_changed([root], cancel=cancel, keep_missing_roots=True,
                                                 on_progress=self.on_progress)
+        except Exception as exc:  # e.g. the disk is full: say so, try again later, keep the other folders going
+            log.exception("catching up with %s failed", root)
+            with self._lock:
+                f = self._folders.get(root)
+                if f is not None:
+                    f.state, f.detail = "error", f"cannot catch up: {type(exc).__name__}: {exc}"
+                    f.retry_at = time.monotonic() + max(self.retry_s, 30.0)
+                self._state_dirty = True
+            self._emit(WatchEvent("error", root, detail=f"cannot catch up: {exc}"))
+            return
         finally:
             with self._lock:
                 self._busy = False

@@ -63,7 +63,7 @@ def test_budget_never_exceeds_context(small_llm, answer_tokens):
     assert list(p.hits) == hits[: len(p.hits)]  # lowest-ranked dropped first, order kept
     assert p.numbers == tuple(range(1, len(p.hits) + 1))
     # the last included source was cut by tokens, not dropped or guessed by characters
-    assert "[1] Doc 1" in p.prompt and f"[{len(p.hits) + 1}]" not in p.prompt.split("Question:")[-2]
+    assert "[1] Doc 1 —" in p.prompt and f"[{len(p.hits) + 1}] Doc" not in p.prompt
     assert real >= small_llm.n_ctx - answer_tokens - 40  # the budget is used, not wasted
 
 

@@ -1,0 +1,259 @@
+"""One question and its answer: the question bubble, the answer streamed as Markdown with clickable [n] citations,
+its source cards, a Copy button and a status line. Tokens are buffered and the Markdown re-rendered at most every
+~40 ms, so a fast model never floods the GUI thread with layout work."""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from app.gui import theme
+from app.gui.icons import icon
+from app.gui.models import Saved, SourceRef, Status
+from app.gui.safe_browser import SafeTextBrowser, set_answer_markdown
+from app.gui.source_cards import SourceList
+
+REPAINT_MS = 40
+_CITED = re.compile(r"\[(\d{1,3})\]")
+
+
+class AnswerBrowser(SafeTextBrowser):
+    """Grows with its text (no inner scroll bar); the chat's scroll area scrolls."""
+
+    citation_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.document().setDocumentMargin(2)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.setFont(font)
+        self.anchorClicked.connect(self._on_anchor)
+        self.markdown = ""
+        self._pending: list[str] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REPAINT_MS)
+        self._timer.timeout.connect(self._flush)
+        self.render_times: list[float] = []  # when each re-render happened (monotonic), for tests and benchmarks
+        self.setAccessibleName("Answer")
+        self._fit()
+
+    def append(self, text: str) -> None:
+        self._pending.append(text)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_markdown(self, markdown: str) -> None:
+        self._timer.stop()
+        self._pending.clear()
+        self.markdown = markdown
+        self._render()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.markdown += "".join(self._pending)
+            self._pending.clear()
+            self._render()
+
+    def _render(self) -> None:
+        self.render_times.append(time.monotonic())
+        set_answer_markdown(self.document(), self.markdown, theme.colors(self.palette()).accent)
+        self._fit()
+
+    def _fit(self) -> None:
+        doc = self.document()
+        doc.setTextWidth(max(50, self.viewport().width()))
+        height = int(doc.size().height()) + 4
+        if self.height() != height:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(400, self.height())
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "cite" and url.path().isdigit():
+            self.citation_clicked.emit(int(url.path()))
+
+
+class TurnWidget(QFrame):
+    """Consumes the chat worker's events for one request (it is the request's "sink")."""
+
+    open_source = Signal(object)  # SourceRef
+    forget_requested = Signal(str)
+    finished = Signal(object)  # the Done event
+    saved = Signal(int)  # the turn was stored in this conversation
+
+    def __init__(self, question: str, parent: QWidget | None = None, *, show_question: bool = True,
+                 sources: list[SourceRef] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Turn")
+        self.question = question
+        self.refs: list[SourceRef] = []
+        self.preset_sources = sources or []
+        self.state = "waiting"  # waiting | streaming | done | stopped | failed
+        self.done_event: Any = None
+        self.tokens_seen = 0
+        self._meta_text = ""
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 6, 0, 10)
+        lay.setSpacing(6)
+        self.bubble = QLabel(question)
+        self.bubble.setObjectName("QuestionBubble")
+        self.bubble.setWordWrap(True)
+        self.bubble.setTextFormat(Qt.TextFormat.PlainText)
+        self.bubble.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bubble.setMaximumWidth(560)
+        natural = self.bubble.fontMetrics().horizontalAdvance(question) + 28
+        self.bubble.setMinimumWidth(min(natural, 420))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.bubble)
+        if show_question:
+            lay.addLayout(row)
+        else:
+            self.bubble.hide()
+
+        self.status = QLabel("")
+        self.status.setObjectName("Muted")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.answer = AnswerBrowser()
+        self.answer.citation_clicked.connect(self._on_citation)
+        lay.addWidget(self.answer)
+        self.sources = SourceList()
+        self.sources.activated.connect(self.open_source)
+        self.sources.forget_requested.connect(self.forget_requested)
+        self.sources.hide()
+        lay.addWidget(self.sources)
+
+        actions = QHBoxLayout()
+        actions.setSpacing(8)
+        self.copy_button = QPushButton(icon("copy"), "Copy answer")
+        self.copy_button.setFlat(True)
+        self.copy_button.setToolTip("Copy the answer and its sources (Ctrl+Shift+C copies the latest)")
+        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        self.copy_button.hide()
+        self.meta = QLabel("")
+        self.meta.setObjectName("Muted")
+        actions.addWidget(self.copy_button)
+        actions.addWidget(self.meta)
+        actions.addStretch(1)
+        lay.addLayout(actions)
+        self.set_status("Waiting…")
+
+    # the sink protocol ------------------------------------------------------------------------------------------------
+    def handle(self, event: Any) -> None:
+        from app.answering import Done, Retrieved, Token
+
+        if isinstance(event, Status):
+            self.set_status(event.text)
+        elif isinstance(event, Saved):
+            self.saved.emit(event.conversation_id)
+        elif isinstance(event, Retrieved):
+            n = len(event.hits)
+            self.set_status(f"Read {n} passage{'s' * (n != 1)} · writing the answer…  (Esc stops)" if n
+                            else "Nothing relevant found")
+        elif isinstance(event, Token):
+            if self.state != "streaming":
+                self.state = "streaming"
+            self.tokens_seen += 1
+            self.answer.append(event.text)
+        elif isinstance(event, Done):
+            self._done(event)
+
+    def fail(self, message: str) -> None:
+        self.state = "failed"
+        self.answer.set_markdown(self.answer.markdown)
+        self.set_status(f"Something went wrong: {message}", warning=True)
+        self.finished.emit(None)
+
+    def _done(self, done: Any) -> None:
+        self.done_event = done
+        text = done.answer
+        if done.cancelled:
+            self.state = "stopped"
+            self.answer.set_markdown(text or self.answer.markdown + "".join(self.answer._pending))
+            self.set_status("Stopped.")
+        else:
+            self.state = "done"
+            self.answer.set_markdown(text)
+            self.set_status("")
+        refs = [SourceRef.from_hit(s.n, s.hit, s.cited) for s in done.sources] or list(self.preset_sources)
+        self.set_sources(refs)
+        timings = done.timings or {}
+        bits = []
+        cited = [r for r in refs if r.cited]
+        if cited:
+            bits.append(f"{len(cited)} source{'s' * (len(cited) != 1)}")
+        if timings.get("parts"):
+            bits.append(f"{timings['parts']} part{'s' * (timings['parts'] != 1)}")
+        if timings.get("total_ms"):
+            bits.append(f"{timings['total_ms'] / 1000:.1f} s")
+        if timings.get("tokens_per_s"):
+            bits.append(f"{timings['tokens_per_s']:.0f} tokens/s")
+        self._meta_text = " · ".join(bits)
+        self.meta.setText(self._meta_text)
+        self.copy_button.setVisible(bool(self.answer.markdown.strip()))
+        self.finished.emit(done)
+
+    # display helpers ---------------------------------------------------------------------------------------------------
+    def set_status(self, text: str, warning: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+        if warning:
+            self.status.setStyleSheet(f"color: {theme.colors(self.palette()).warning};")
+        else:
+            self.status.setStyleSheet("")
+
+    def set_sources(self, refs: list[SourceRef]) -> None:
+        self.refs = refs
+        self.sources.set_sources(refs)
+        self.sources.setVisible(bool(refs))
+
+    def show_final(self, answer: str, refs: list[SourceRef]) -> None:
+        """A turn loaded from history: no streaming, sources as stored."""
+        self.state = "done"
+        cited = {int(n) for n in _CITED.findall(answer)}
+        refs = [SourceRef(**{**r.__dict__, "cited": (r.n in cited) if cited else True}) for r in refs]
+        self.answer.set_markdown(answer)
+        self.set_status("")
+        self.set_sources(refs)
+        self.copy_button.setVisible(bool(answer.strip()))
+
+    def _on_citation(self, n: int) -> None:
+        ref = next((r for r in self.refs if r.n == n), None)
+        if ref is not None:
+            self.open_source.emit(ref)
+
+    def plain_answer(self) -> str:
+        text = self.answer.markdown.strip()
+        cited = [r for r in self.refs if r.cited]
+        if cited:
+            text += "\n\nSources:\n" + "\n".join(r.citation_line() for r in cited)
+        return text
+
+    def copy_to_clipboard(self) -> None:
+        QGuiApplication.clipboard().setText(self.plain_answer())
+        self.meta.setText("Copied to the clipboard")
+        QTimer.singleShot(1500, self, lambda: self.meta.setText(self._meta_text))
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ("waiting", "streaming")

@@ -1,0 +1,369 @@
+"""The library side of the GUI: one long-lived QThread for index writes the user asks for (dropped files, mail
+stores, "Forget") and the folder watcher (indexer.watcher, its own thread) for watched folders. Both go through the
+core's single Indexer, whose lock serialises them. Progress arrives through plain callbacks and leaves as signals
+carrying frozen records; nothing heavy (torch, LanceDB) is touched on the GUI thread."""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.gui.models import Forgotten, IndexJob, JobFinished, LibrarySnapshot, Problem, RootCounts
+
+
+@dataclass(frozen=True)
+class ForgetJob:
+    id: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    roots: tuple[tuple[str, str], ...]  # (path, "folder" | "mail")
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def build_snapshot(docs: Any, roots: tuple[tuple[str, str], ...], chunks: int, max_problems: int = 500) -> LibrarySnapshot:
+    """Per-root counts and the list of files that could not be indexed, from the documents table."""
+    counts: dict[str, list[int]] = {path: [0, 0, 0, 0] for path, _ in roots}
+    other = [0, 0, 0, 0]
+    other_paths: list[str] = []
+    problems: list[Problem] = []
+    for d in docs:
+        where = d.source or d.path
+        slot = next((counts[r] for r, _ in roots if _under(where, r) or _under(d.path, r)), None)
+        if slot is None:
+            slot = other
+            if where not in other_paths:
+                other_paths.append(where)
+        if d.status == "indexed":
+            slot[0] += 1
+        elif d.status == "skipped":
+            slot[1] += 1
+        else:
+            slot[2] += 1
+        slot[3] += int(d.n_chunks or 0)
+        if d.status != "indexed" and len(problems) < max_problems:
+            problems.append(Problem(d.path, d.status, d.error or d.status))
+    problems.sort(key=lambda p: (p.status != "error", p.path))
+    root_counts = tuple(RootCounts(path, kind, os.path.exists(path), *counts[path]) for path, kind in roots)
+    return LibrarySnapshot(root_counts, RootCounts("", "other", True, *other, documents=tuple(sorted(other_paths))),
+                           tuple(problems), sum(sum(c[:3]) for c in counts.values()) + sum(other[:3]), chunks)
+
+
+class IndexWorker(QObject):
+    state = Signal(str)  # "Loading the search model…"; "" once ready
+    ready = Signal()
+    progress = Signal(str, object)  # source ("watcher" or a job id), IndexProgress
+    finished = Signal(object)  # JobFinished
+    failed = Signal(str, str)  # job id, message
+    forgotten = Signal(object)  # Forgotten
+    snapshot = Signal(object)  # LibrarySnapshot
+    watcher_event = Signal(object)  # indexer.watcher.WatchEvent
+    watcher_started = Signal(str)  # "" when running, else why not
+
+    def __init__(self, core: Any) -> None:
+        super().__init__()
+        self.core = core
+        self.watcher: Any = None
+        self._last_progress = 0.0
+
+    def _progress_cb(self, source: str):  # type: ignore[no-untyped-def]
+        def cb(p: Any) -> None:
+            now = time.monotonic()
+            if p.phase in ("indexing", "scanning") and now - self._last_progress < 0.1:
+                return
+            self._last_progress = now
+            self.progress.emit(source, p)
+
+        return cb
+
+    @Slot()
+    def warm_up(self) -> None:
+        try:
+            self.state.emit("Loading the search model…")
+            emb = self.core.embedder
+            (emb.warm_up if hasattr(emb, "warm_up") else lambda: emb.embed(["warm up"]))()
+            self.state.emit("Opening the index…")
+            self.core.open_store_for_writing()
+            _ = self.core.indexer  # repairs what a crash may have left
+            self.state.emit("")
+            self.ready.emit()
+        except Exception as exc:
+            traceback.print_exc()
+            self.state.emit(f"The index cannot be opened: {exc}")
+
+    @Slot(object)
+    def start_watcher(self, folders: tuple[str, ...]) -> None:
+        from indexer.watch_state import WatcherBusy
+
+        try:
+            self.watcher = self.core.watcher(list(folders), on_event=self.watcher_event.emit,
+                                             on_progress=self._progress_cb("watcher"))
+            self.watcher.start()
+            self.watcher_started.emit("")
+        except WatcherBusy as exc:
+            self.watcher = None
+            self.watcher_started.emit(f"Another Cove is keeping these folders indexed ({exc})")
+        except Exception as exc:
+            traceback.print_exc()
+            self.watcher = None
+            self.watcher_started.emit(f"Folder watching is unavailable: {exc}")
+
+    @Slot(object)
+    def run(self, job: IndexJob) -> None:
+        try:
+            report = self.core.index(list(job.paths), on_progress=self._progress_cb(job.id), cancel=job.cancel)
+            self.finished.emit(JobFinished(job.id, job.origin, job.paths, report))
+        except Exception as exc:
+            traceback.print_exc()
+            self.failed.emit(job.id, str(exc) or type(exc).__name__)
+
+    @Slot(object)
+    def forget(self, job: ForgetJob) -> None:
+        try:
+            from app.forget import forget
+
+            result = forget(self.core, list(job.targets))
+            self.forgotten.emit(Forgotten(job.id, job.targets, result.documents, result.history_sources))
+        except Exception as exc:
+            traceback.print_exc()
+            self.failed.emit(job.id, str(exc) or type(exc).__name__)
+
+    @Slot(object)
+    def refresh(self, request: SnapshotRequest) -> None:
+        try:
+            store = self.core.store
+            self.snapshot.emit(build_snapshot(store.load_documents().values(), request.roots, store.chunk_count()))
+        except Exception as exc:
+            traceback.print_exc()
+            self.state.emit(f"Could not read the index: {exc}")
+
+    def stop_watcher(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+
+class IndexClient(QObject):
+    """GUI-side handle: queues jobs to the worker, owns pause/resume, and re-exposes the worker's signals."""
+
+    _warm = Signal()
+    _run = Signal(object)
+    _forget = Signal(object)
+    _refresh = Signal(object)
+    _start_watcher = Signal(object)
+    state = Signal(str)
+    ready = Signal()
+    progress = Signal(str, object)
+    job_finished = Signal(object)
+    job_failed = Signal(str, str)
+    forgotten = Signal(object)
+    snapshot = Signal(object)
+    watcher_event = Signal(object)
+    watcher_state = Signal(str)
+    paused_changed = Signal(bool)
+    busy_changed = Signal(bool)
+
+    _ids = itertools.count(1)
+
+    def __init__(self, core: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.core = core
+        self.thread = QThread()
+        self.thread.setObjectName("cove-index")
+        self.worker = IndexWorker(core)
+        self.worker.moveToThread(self.thread)
+        self._warm.connect(self.worker.warm_up)
+        self._run.connect(self.worker.run)
+        self._forget.connect(self.worker.forget)
+        self._refresh.connect(self.worker.refresh)
+        self._start_watcher.connect(self.worker.start_watcher)
+        self.worker.state.connect(self._on_state)
+        self.worker.ready.connect(self._on_ready)
+        self.worker.progress.connect(self.progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.forgotten.connect(self._on_forgotten)
+        self.worker.snapshot.connect(self._on_snapshot)
+        self.worker.watcher_event.connect(self.watcher_event)
+        self.worker.watcher_started.connect(self._on_watcher_started)
+        self.jobs: dict[str, IndexJob] = {}
+        self._watch_on_ready = True
+        self.is_ready = False
+        self.paused = False
+        self.watcher_note = ""
+        self.last_snapshot: LibrarySnapshot | None = None
+        self.state_text = ""
+        self.thread.start()
+
+    # settings-backed lists -------------------------------------------------------------------------------------------
+    def watched_folders(self) -> list[str]:
+        return [os.path.abspath(os.path.expanduser(p)) for p in self.core.settings.get("watched_folders", [])]
+
+    def mail_stores(self) -> list[str]:
+        return [os.path.abspath(os.path.expanduser(p)) for p in self.core.settings.get("mail_stores", [])]
+
+    def roots(self) -> tuple[tuple[str, str], ...]:
+        return tuple((p, "folder") for p in self.watched_folders()) + tuple((p, "mail") for p in self.mail_stores())
+
+    @property
+    def watcher(self) -> Any:
+        return self.worker.watcher
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.jobs)
+
+    # operations ------------------------------------------------------------------------------------------------------
+    def start(self, watch: bool = True) -> None:
+        """Load the embedder and open the index in the background; then watch folders and catch up mail stores."""
+        self._watch_on_ready = watch
+        self._warm.emit()
+
+    def index(self, paths: list[str] | tuple[str, ...], origin: str = "library") -> str:
+        job = IndexJob(f"j{next(self._ids)}", tuple(os.path.abspath(os.path.expanduser(p)) for p in paths), origin)
+        was_busy = self.busy
+        self.jobs[job.id] = job
+        if not was_busy:
+            self.busy_changed.emit(True)
+        self._run.emit(job)
+        return job.id
+
+    def forget(self, targets: list[str] | tuple[str, ...]) -> str:
+        """Remove from the index and from chat history; a watched folder or mail store is also unwatched."""
+        targets = tuple(os.path.abspath(os.path.expanduser(t)) for t in targets)
+        for t in targets:
+            if t in self.watched_folders():
+                self.remove_folder(t)
+            if t in self.mail_stores():
+                self._set_mail_stores([m for m in self.mail_stores() if m != t])
+        job = ForgetJob(f"f{next(self._ids)}", targets)
+        self._forget.emit(job)
+        return job.id
+
+    def refresh(self) -> None:
+        self._refresh.emit(SnapshotRequest(self.roots()))
+
+    def add_folder(self, path: str) -> None:
+        path = os.path.abspath(os.path.expanduser(path))
+        self.core.set_watched(path, True)  # saves settings; a running watcher picks the folder up and indexes it
+        watcher_coming = self._watch_on_ready and not self.watcher_note and self.watcher is None
+        watcher_running = self.watcher is not None and self.watcher.running
+        if not (watcher_coming or watcher_running):
+            self.index([path])  # no watcher to do it: index once now
+        self.refresh()
+
+    def remove_folder(self, path: str) -> None:
+        """Stop watching; its documents stay searchable until forgotten."""
+        self.core.set_watched(os.path.abspath(os.path.expanduser(path)), False)
+        self.refresh()
+
+    def add_mail_store(self, path: str) -> None:
+        path = os.path.abspath(os.path.expanduser(path))
+        if path not in self.mail_stores():
+            self._set_mail_stores(self.mail_stores() + [path])
+        self.index([path])
+        self.refresh()
+
+    def _set_mail_stores(self, stores: list[str]) -> None:
+        self.core.settings.set("mail_stores", stores)
+        self.core.settings.save()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused == self.paused:
+            return
+        self.paused = paused
+        w = self.watcher
+        if w is not None:
+            (w.pause if paused else w.resume)()
+        if paused:
+            for job in self.jobs.values():
+                if job.origin != "drop":
+                    job.cancel.set()
+        elif self.mail_stores():
+            self.index(self.mail_stores())
+        self.paused_changed.emit(paused)
+
+    def toggle_pause(self) -> None:
+        self.set_paused(not self.paused)
+
+    def folder_status(self) -> dict[str, Any]:
+        """Live state of each watched folder (indexer.watch_state.FolderStatus) while the watcher runs."""
+        w = self.watcher
+        if w is None or not w.running:
+            return {}
+        return {s.path: s for s in w.status()}
+
+    def shutdown(self, timeout_ms: int = 60_000) -> None:
+        for job in self.jobs.values():
+            job.cancel.set()
+        self.worker.stop_watcher()
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
+
+    # worker signals ---------------------------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_state(self, text: str) -> None:
+        self.state_text = text
+        self.state.emit(text)
+
+    @Slot()
+    def _on_ready(self) -> None:
+        self.is_ready = True
+        self.ready.emit()
+        if self._watch_on_ready:
+            folders = tuple(self.watched_folders())
+            self._start_watcher.emit(folders)
+            if self.mail_stores() and not self.paused:
+                self.index(self.mail_stores())
+        self.refresh()
+
+    @Slot(str)
+    def _on_watcher_started(self, note: str) -> None:
+        self.watcher_note = note
+        w = self.watcher
+        if not note and w is not None:
+            if self.paused:
+                w.pause()
+            known = {s.path for s in w.status()}
+            for folder in self.watched_folders():  # added while the watcher was starting
+                if folder not in known:
+                    w.add_folder(folder)
+        self.watcher_state.emit(note)
+
+    def _job_done(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    @Slot(object)
+    def _on_finished(self, done: JobFinished) -> None:
+        self._job_done(done.id)
+        self.job_finished.emit(done)
+        self.refresh()
+
+    @Slot(str, str)
+    def _on_failed(self, job_id: str, message: str) -> None:
+        self._job_done(job_id)
+        self.job_failed.emit(job_id, message)
+
+    @Slot(object)
+    def _on_forgotten(self, result: Forgotten) -> None:
+        self.forgotten.emit(result)
+        self.refresh()
+
+    @Slot(object)
+    def _on_snapshot(self, snap: LibrarySnapshot) -> None:
+        self.last_snapshot = snap
+        self.snapshot.emit(snap)

@@ -1,0 +1,127 @@
+"""Start the desktop app: `cove` with no arguments, or `python -m app.gui [--quick-ask] [--hidden]`.
+
+The window is shown before anything heavy is imported (torch, the embedder, LanceDB, llama-cpp): those load in the
+workers afterwards, with their state in the status bar. COVE_STARTUP_PROBE=1 prints the wall-clock time at which
+the window was first exposed (`COVE_WINDOW_EXPOSED <epoch seconds>`); COVE_STARTUP_PROBE=exit then quits at once,
+which is how tests/benchmarks/bench_gui.py measures launch-to-visible."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Sequence
+
+import app  # noqa: F401  (the privacy guard, before any other import)
+from app.gui import _pyside_fix  # noqa: F401
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="cove-gui", description="Cove desktop app")
+    p.add_argument("--quick-ask", action="store_true",
+                   help="open only the quick-ask popup (or show it in the running Cove); bind this to a desktop "
+                        "keyboard shortcut for a global hotkey")
+    p.add_argument("--hidden", action="store_true", help="start in the tray without showing the window")
+    p.add_argument("--data-dir", help="keep the index, history and models here (also COVE_DATA_DIR)")
+    return p.parse_args(list(argv))
+
+
+class _ExposeProbe(QObject):
+    """Prints when the window is first really on screen (an Expose event of its native window)."""
+
+    def __init__(self, quit_after: bool) -> None:
+        super().__init__()
+        self.quit_after = quit_after
+        self.done = False
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if not self.done and event.type() == QEvent.Type.Expose:
+            self.done = True
+            print(f"COVE_WINDOW_EXPOSED {time.time():.6f}", flush=True)
+            if self.quit_after:
+                QTimer.singleShot(0, QApplication.instance().quit)  # type: ignore[union-attr]
+        return False
+
+
+def _load_core():  # type: ignore[no-untyped-def]
+    """Settings problems are shown, not fatal: Cove can run on its defaults."""
+    from app.gui.controller import make_core
+    from app.settings import SettingsError
+
+    try:
+        return make_core()
+    except SettingsError as exc:
+        answer = QMessageBox.warning(None, "Cove settings", f"{exc}\n\nStart with the default settings for now? "
+                                     "Your file is left as it is.", QMessageBox.StandardButton.Yes
+                                     | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        import json
+
+        from app.core import CoveCore
+        from app.gui.embedding_lock import SerializedEmbedder
+        from app.settings import Settings, defaults_path, user_settings_path
+
+        defaults = json.loads(defaults_path().read_text(encoding="utf-8"))
+        settings = Settings(defaults, {}, user_settings_path().with_name("settings.recovered.json"))
+        return CoveCore(settings, embedder=SerializedEmbedder())
+
+
+def run(argv: Sequence[str]) -> int:
+    args = parse_args(argv)
+    if args.data_dir:
+        os.environ["COVE_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
+    probe_mode = os.environ.get("COVE_STARTUP_PROBE", "")
+    qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cove"])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setApplicationName("Cove")
+    qt_app.setApplicationDisplayName("Cove")
+    qt_app.setDesktopFileName("cove")
+    qt_app.setQuitOnLastWindowClosed(False)
+    from app.gui import single_instance
+    from app.gui.icons import app_icon
+    from app.gui.theme import apply_theme
+
+    if not probe_mode and single_instance.send("quick-ask" if args.quick_ask else "show"):
+        return 0  # the running Cove shows itself
+    qt_app.setWindowIcon(app_icon())
+    core = _load_core()
+    if core is None:
+        return 1
+    apply_theme(qt_app, str(core.settings.get("theme", "system")))
+    qt_app.styleHints().colorSchemeChanged.connect(
+        lambda _s: apply_theme(qt_app, str(core.settings.get("theme", "system"))))
+    from app.gui.controller import Controller
+
+    ctl = Controller(qt_app, core=core)
+
+    def on_message(message: str) -> None:
+        (ctl.show_quick_ask if message == "quick-ask" else ctl.show_main)()
+
+    server = None if probe_mode else single_instance.InstanceServer(on_message)
+    probe = _ExposeProbe(quit_after=probe_mode == "exit") if probe_mode else None
+    if args.quick_ask:
+        target = ctl.quick_ask()
+        ctl.show_quick_ask()
+    elif args.hidden and ctl.tray is not None:
+        target = None
+    else:
+        target = ctl.window
+        ctl.show_main()
+    if probe is not None and target is not None and target.windowHandle() is not None:
+        target.windowHandle().installEventFilter(probe)
+    if probe_mode != "exit":
+        QTimer.singleShot(150, ctl.start)  # after the first paint: heavy imports then run in the workers
+        if not args.quick_ask:
+            QTimer.singleShot(400, ctl.maybe_first_run)
+    code = qt_app.exec()
+    ctl.shutdown()
+    del server
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

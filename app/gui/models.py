@@ -1,0 +1,191 @@
+"""Plain frozen records the GUI passes between threads and widgets. Only these (and str) travel in Qt signals, so no
+widget ever touches a live core object from another thread."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+_HOME = os.path.expanduser("~")
+
+
+def short_path(path: str) -> str:
+    """~/Documents/x.pdf rather than /home/name/Documents/x.pdf."""
+    if _HOME not in ("", "/") and path.startswith(_HOME + os.sep):
+        return "~" + path[len(_HOME):]
+    return path
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One numbered source of an answer: enough to draw its card and open it at the cited place."""
+
+    n: int
+    path: str
+    title: str = ""
+    kind: str = ""
+    page: int | None = None
+    section: str = ""
+    line_start: int | None = None
+    line_end: int | None = None
+    part: str = ""
+    sender: str = ""
+    date: str = ""
+    subject: str = ""
+    snippet: str = ""
+    text: str = ""
+    doc_id: str = ""
+    chunk_id: str = ""
+    ordinal: int = -1
+    cited: bool = True
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Any, cited: bool = True) -> "SourceRef":
+        return cls(n=n, path=hit.path, title=hit.title, kind=hit.kind, page=hit.page, section=hit.section,
+                   line_start=hit.line_start, line_end=hit.line_end, part=hit.part, sender=hit.sender,
+                   date=hit.date, subject=hit.subject, snippet=hit.snippet(320), text=hit.text, doc_id=hit.doc_id,
+                   chunk_id=hit.chunk_id, ordinal=hit.ordinal, cited=cited)
+
+    @classmethod
+    def from_stored(cls, s: Any) -> "SourceRef":
+        section = s.section
+        if s.page is not None and section.startswith(f"p. {s.page}"):  # the locator was stored as the section
+            section = section[len(f"p. {s.page}"):].lstrip(", ")
+        return cls(n=s.n, path=s.path, page=s.page, section=section, doc_id=s.doc_id, snippet=s.snippet,
+                   text=s.snippet, kind="pdf" if s.path.lower().endswith(".pdf") else "")
+
+    def to_stored(self) -> Any:
+        from app.history import StoredSource
+
+        return StoredSource(self.n, self.path, self.page, self.section, self.doc_id, self.snippet)
+
+    @property
+    def is_email(self) -> bool:
+        return self.kind == "email" or bool(self.sender or self.subject)
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.kind == "pdf" or (not self.kind and self.path.lower().endswith(".pdf"))
+
+    @property
+    def display_title(self) -> str:
+        if self.is_email and self.subject:
+            return " ".join(self.subject.split())
+        return " ".join(self.title.split()) or os.path.basename(self.path) or self.path
+
+    @property
+    def locator(self) -> str:
+        """"p. 6", "Intro › Setup", "lines 10–24", "attachment.pdf" (the same wording as SearchHit.locator)."""
+        bits: list[str] = []
+        if self.part:
+            bits.append(self.part)
+        if self.page is not None:
+            bits.append(f"p. {self.page}")
+        if self.section:
+            bits.append(self.section)
+        if self.page is None and self.line_start is not None:
+            end = self.line_end if self.line_end is not None else self.line_start
+            bits.append(f"lines {self.line_start}–{end}")
+        return ", ".join(bits)
+
+    def citation_line(self) -> str:
+        """How the source is listed under a copied answer."""
+        loc = f", {self.locator}" if self.locator else ""
+        if self.is_email:
+            who = f"email from {self.sender}" if self.sender else "email"
+            return f"[{self.n}] {self.display_title} ({who}{', ' + self.date if self.date else ''}){loc}"
+        return f"[{self.n}] {self.display_title} — {short_path(self.path)}{loc}"
+
+
+@dataclass(frozen=True)
+class Status:
+    """A progress line for a turn: "Loading the model…", "Summarising part 2 of 5…"."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The finished turn was stored in this conversation (sent just before the turn's Done)."""
+
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    id: str
+    question: str
+    scope: tuple[str, ...] = ()
+    conversation_id: int | None = None
+    stop: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+@dataclass(frozen=True)
+class SummarizeRequest:
+    id: str
+    path: str
+    conversation_id: int | None = None
+    stop: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+@dataclass(frozen=True)
+class IndexJob:
+    id: str
+    paths: tuple[str, ...]
+    origin: str = "library"  # library | drop | watcher
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    id: str
+    origin: str
+    paths: tuple[str, ...]
+    report: Any  # indexer.progress.IndexReport (frozen)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    id: str
+    targets: tuple[str, ...]
+    documents: int
+    history_sources: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    status: str  # skipped | error
+    reason: str
+
+
+@dataclass(frozen=True)
+class RootCounts:
+    """Counts of one watched folder or mail store, as found in the index."""
+
+    path: str
+    kind: str  # folder | mail | other
+    exists: bool
+    indexed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    chunks: int = 0
+    documents: tuple[str, ...] = ()  # for "other": the paths (dropped files), so each can be forgotten
+
+
+@dataclass(frozen=True)
+class LibrarySnapshot:
+    roots: tuple[RootCounts, ...]
+    other: RootCounts  # documents under no root: dropped files, forgotten folders' leftovers
+    problems: tuple[Problem, ...]
+    documents: int
+    chunks: int
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the picker knows: "" is the bundled default."""
+
+    path: str
+    label: str

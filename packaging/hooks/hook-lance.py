@@ -1,0 +1,2 @@
+"""pylance: a native extension; skip its pytest conftest."""
+excludedimports = ["lance.conftest", "pytest"]
