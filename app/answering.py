@@ -107,13 +107,15 @@ def answer(question: str, *, retriever: Retriever, llm: AnswerModel,
         yield Token(piece)
     cancelled = stop_event is not None and stop_event.is_set()
 
+    run = getattr(llm, "last_timings", None)
     text, cited = clean_citations("".join(pieces), len(prompt.hits))
     if text and not cited and not cancelled:
         # Small base models often answer correctly but forget the [n]: cite the source the answer was taken from.
         n = attribute(text, [h.text for h in prompt.hits])
         if n is not None:
-            text, cited = f"{text.rstrip()} [{n}]", [n]
-    run = getattr(llm, "last_timings", None)
+            text, cited = f"{text.rstrip(' .')} [{n}]", [n]
+    if text and not cancelled and getattr(run, "stopped", "") == "stop_sequence" and text[-1] not in ".!?":
+        text += "."  # the ". " stop sequence ate the full stop
     if run is not None:
         timings.update(ttft_ms=run.ttft_ms, gen_total_ms=run.total_ms, tokens=run.tokens,
                        tokens_per_s=run.tokens_per_s, prompt_tokens=run.prompt_tokens, stopped=run.stopped)

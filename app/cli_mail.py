@@ -66,12 +66,32 @@ def cmd_search(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     hits = core.search(args.query, args.k, scope=args.scope, mode=args.mode, **extra)
     elapsed_ms = (time.perf_counter() - started) * 1000
+    where = _locations(core, hits)
     if args.json:
-        print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1),
-                          "results": [cli.hit_json(h) for h in hits]}, indent=2, ensure_ascii=False))
+        results = []
+        for h in hits:
+            item = cli.hit_json(h)
+            if h.doc_id in where:
+                item["locations"] = where[h.doc_id]
+            results.append(item)
+        print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1), "results": results}, indent=2,
+                         ensure_ascii=False))
     else:
         print_search_hits(hits, sys.stdout)
+        for i, h in enumerate(hits, 1):  # a message stored in several places cites all of them
+            if len(where.get(h.doc_id, ())) > 1:
+                print(f"  [{i}] is also stored at: {', '.join(where[h.doc_id][1:])}")
     return cli.EXIT_OK
+
+
+def _locations(core: Any, hits: list[Any]) -> dict[str, list[str]]:
+    """Every stored location of the email hits (the owner's path first)."""
+    if not any(h.kind == "email" for h in hits):
+        return {}
+    from indexer.mail import locations
+
+    docs = core.searcher.documents()
+    return {h.doc_id: locations(docs, h.doc_id) for h in hits if h.kind == "email"}
 
 
 class _FilterAction(argparse.Action):

@@ -26,6 +26,9 @@ def forget(core: Any, targets: Sequence[str]) -> ForgetResult:
     from app.history import History
 
     absolute = [os.path.abspath(os.path.expanduser(t)) for t in targets]
+    for folder in absolute:  # a forgotten folder is no longer watched, or the watcher would index it again
+        if hasattr(core, "set_watched") and folder in core.watched_folders():
+            core.set_watched(folder, False)
     removed = core.indexer.remove_paths(absolute)
     history = History()
     scrubbed = history.forget_paths(sorted(set(removed)))

@@ -160,17 +160,23 @@ class History:
 
     # privacy -------------------------------------------------------------------------------------------------------
     def forget_paths(self, paths: Sequence[str]) -> int:
-        """Remove these documents from every stored source list (path and snippet), then VACUUM so the removed
-        text no longer sits in free pages of the file. Returns how many source entries were removed."""
-        doomed = {str(p) for p in paths}
+        """Remove these documents (or everything under these folders) from every stored source list, path and
+        snippet, then VACUUM so the removed text no longer sits in free pages of the file. Returns how many source
+        entries were removed. Answers themselves are kept: they are the user's conversation, not the document."""
+        doomed = {str(p) for p in paths if str(p)}
         if not doomed:
             return 0
+        folders = tuple(p.rstrip("/\\") + sep for p in doomed for sep in ("/", "\\"))
+
+        def forgotten(path: str) -> bool:  # the path itself, or anything inside a forgotten folder
+            return path in doomed or path.startswith(folders)
+
         removed = 0
         with self._connect() as c:
             rows = c.execute("SELECT id, sources FROM turns").fetchall()
             for turn_id, raw in rows:
                 items = json.loads(raw or "[]")
-                kept = [s for s in items if str(s.get("path", "")) not in doomed]
+                kept = [s for s in items if not forgotten(str(s.get("path", "")))]
                 if len(kept) != len(items):
                     removed += len(items) - len(kept)
                     c.execute("UPDATE turns SET sources = ? WHERE id = ?",

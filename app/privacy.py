@@ -85,7 +85,8 @@ def _audit(event: str, args: tuple) -> None:
     elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.gethostbyaddr"):
         host = args[0] if args else None
         if not _is_local(host):
-            _refuse(str(host))
+            port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 and args[1] not in (None, 0, "") else None
+            _refuse(f"{host}:{port}" if port is not None else str(host))
 
 
 def set_offline_env() -> None:

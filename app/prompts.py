@@ -1,15 +1,16 @@
 """Prompt building for grounded answers: numbered sources the model must cite, budgeted to the context window with
 the model's own tokenizer (never by guessing characters), citation clean-up, and follow-up rewriting for retrieval.
 
-Base models (the bundled Gemma 3 270M) get a completion prompt with one worked example, because a 270M base model
-copies a demonstrated "short answer + [n]" pattern far more reliably than it follows written instructions; the
-stop sequences end the answer at the first line break. Instruct models get their chat template instead."""
+Base models (the bundled Gemma 3 270M) get a plain completion prompt (instruction, numbered sources, "Question:",
+"Answer:") whose stop sequences end the answer at the first sentence or line break; such a small model seldom writes
+the [n] itself, so answering attributes an uncited answer to the source it was taken from (`attribute`).
+Instruct models get their own chat template instead."""
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from indexer.hits import SearchHit
@@ -36,19 +37,11 @@ class Prompt:
     max_answer_tokens: int  # what is left of n_ctx for the answer
 
 
-# A worked example, in the same shape as the real sources: it teaches "brief answer, then [n]" and that the answer
-# may come from a source other than [1].
-_EXAMPLE = (
-    "Sources:\n"
-    "[1] Garden notes — ~/Documents/garden.txt\n"
-    "Tomatoes need six to eight hours of sun a day and should be watered at the base.\n"
-    "[2] Library card — ~/Documents/library.pdf, p. 2\n"
-    "The city library opens at 9 am on weekdays and at 10 am on Saturdays.\n"
-    "Question: When does the library open on Saturdays?\n"
-    "Answer: At 10 am [2].\n\n"
-)
-_INSTRUCTION = "Answer the question briefly using only the sources, and cite the source number like [1].\n\n"
-COMPLETION_STOPS = ("\n", "Question:", "Sources:", "<end_of_turn>", "<start_of_turn>")
+# Measured on 40 SQuAD dev questions with 5 paragraphs each, greedy decoding: a plain "sources, Question:,
+# Answer:" frame beat a worked example, a "Q:/A:" frame and the Gemma chat turns (which the base model answers by
+# echoing the instruction), and stopping at the first sentence halves the length without losing facts.
+_INSTRUCTION = "Answer the question using only these sources, and cite the source number like [1].\n\n"
+COMPLETION_STOPS = ("\n", ". ", "Question:", "Sources:", "<end_of_turn>", "<start_of_turn>")
 _CHAT_SYSTEM = (
     "You answer questions about the user's own documents and email. Use only the numbered sources below. "
     "Cite every fact with its source number in square brackets, like [1] or [2]. If the sources do not contain "
@@ -85,7 +78,7 @@ def _render(llm: PromptModel, question: str, blocks: list[str],
             history: list[tuple[str, str]]) -> str | list[dict]:
     sources = "".join(blocks)
     if not llm.is_chat:
-        return f"{_INSTRUCTION}{_EXAMPLE}Sources:\n{sources}Question: {_flat(question)}\nAnswer:"
+        return f"{_INSTRUCTION}{sources}\nQuestion: {_flat(question)}\nAnswer:"
     messages: list[dict] = []
     for q, a in history:
         messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]

@@ -111,6 +111,9 @@ class Controller(QObject):
             return
         self._quitting = True
         self.quitting.emit()
+        for view in (self.window, self.popup):  # dropped items are forgotten now unless remember_dropped is on
+            if view is not None:
+                view.scope.clear()
         for w in (self.popup, self.viewer):
             if w is not None:
                 w.hide()

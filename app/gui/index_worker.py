@@ -199,6 +199,7 @@ class IndexClient(QObject):
         self.worker.watcher_event.connect(self.watcher_event)
         self.worker.watcher_started.connect(self._on_watcher_started)
         self.jobs: dict[str, IndexJob] = {}
+        self.pending_forgets: set[str] = set()
         self._watch_on_ready = True
         self.is_ready = False
         self.paused = False
@@ -249,6 +250,7 @@ class IndexClient(QObject):
             if t in self.mail_stores():
                 self._set_mail_stores([m for m in self.mail_stores() if m != t])
         job = ForgetJob(f"f{next(self._ids)}", targets)
+        self.pending_forgets.add(job.id)
         self._forget.emit(job)
         return job.id
 
@@ -308,6 +310,14 @@ class IndexClient(QObject):
     def shutdown(self, timeout_ms: int = 60_000) -> None:
         for job in self.jobs.values():
             job.cancel.set()
+        if self.pending_forgets and self.thread.isRunning():  # a forget must finish: it is a privacy promise
+            from PySide6.QtCore import QDeadlineTimer, QEventLoop
+
+            deadline = QDeadlineTimer(timeout_ms)
+            loop = QEventLoop()
+            while self.pending_forgets and not deadline.hasExpired():
+                loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                self.thread.msleep(20)
         self.worker.stop_watcher()
         self.thread.quit()
         self.thread.wait(timeout_ms)
@@ -355,11 +365,13 @@ class IndexClient(QObject):
 
     @Slot(str, str)
     def _on_failed(self, job_id: str, message: str) -> None:
+        self.pending_forgets.discard(job_id)
         self._job_done(job_id)
         self.job_failed.emit(job_id, message)
 
     @Slot(object)
     def _on_forgotten(self, result: Forgotten) -> None:
+        self.pending_forgets.discard(result.id)
         self.forgotten.emit(result)
         self.refresh()
 

@@ -126,6 +126,19 @@ class LibraryPanel(QWidget):
         self.roots.customContextMenuRequested.connect(lambda pos: self._menu(self.roots, pos))
         self.roots.forget_key.connect(lambda: self._forget_selected(self.roots))
 
+        self.unwatch_button = QPushButton(icon("close"), "Stop watching")
+        self.unwatch_button.setToolTip("Stop watching the selected folder; what is indexed stays searchable")
+        self.unwatch_button.clicked.connect(self._unwatch_selected)
+        self.forget_button = QPushButton(icon("trash"), "Forget…")
+        self.forget_button.setToolTip("Remove the selected folder or file from the index and from chat history (Del)")
+        self.forget_button.clicked.connect(lambda: self._forget_selected(self.roots))
+        selected_row = QHBoxLayout()
+        selected_row.addStretch(1)
+        selected_row.addWidget(self.unwatch_button)
+        selected_row.addWidget(self.forget_button)
+        self.roots.currentItemChanged.connect(lambda *_: self._selection_changed())
+        self._selection_changed_row = selected_row
+
         self.problems_title = QLabel("Problems")
         self.problems_title.setObjectName("SectionTitle")
         self.problems = _Tree()
@@ -147,6 +160,7 @@ class LibraryPanel(QWidget):
         lay.addWidget(self.state_label)
         lay.addWidget(self.progress_box)
         lay.addWidget(self.roots, 3)
+        lay.addLayout(self._selection_changed_row)
         lay.addWidget(self.problems_title)
         lay.addWidget(self.problems, 2)
 
@@ -215,6 +229,20 @@ class LibraryPanel(QWidget):
         menu.addSeparator()
         menu.addAction(icon("trash"), "Forget…", lambda: self.confirm_forget(path))
         menu.exec(tree.viewport().mapToGlobal(pos))
+
+    def _selected_path(self) -> str:
+        item = self.roots.currentItem()
+        return str(item.data(0, PATH_ROLE) or "") if item is not None else ""
+
+    def _selection_changed(self) -> None:
+        path = self._selected_path()
+        self.unwatch_button.setEnabled(path in self.client.watched_folders())
+        self.forget_button.setEnabled(bool(path))
+
+    def _unwatch_selected(self) -> None:
+        path = self._selected_path()
+        if path in self.client.watched_folders():
+            self.client.remove_folder(path)
 
     def _rescan(self, path: str) -> None:
         w = self.client.watcher
@@ -292,6 +320,7 @@ class LibraryPanel(QWidget):
             item.setToolTip(0, f"{p.path}\n{p.status}: {p.reason}")
             item.setIcon(0, icon("warning"))
             self.problems.addTopLevelItem(item)
+        self._selection_changed()
         n = len(snap.problems)
         self.problems_title.setText(f"Problems ({n})" if n else "Problems: none")
         self.problems.setVisible(bool(n))

@@ -53,7 +53,7 @@ class SourceRef:
         if s.page is not None and section.startswith(f"p. {s.page}"):  # the locator was stored as the section
             section = section[len(f"p. {s.page}"):].lstrip(", ")
         return cls(n=s.n, path=s.path, page=s.page, section=section, doc_id=s.doc_id, snippet=s.snippet,
-                   text=s.snippet, kind="pdf" if s.path.lower().endswith(".pdf") else "")
+                   text=s.snippet.rstrip("…").rstrip(), kind="pdf" if s.path.lower().endswith(".pdf") else "")
 
     def to_stored(self) -> Any:
         from app.history import StoredSource

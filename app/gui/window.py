@@ -186,6 +186,9 @@ class MainWindow(QMainWindow):
 
     def set_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
+        focus = self.focusWidget()
+        if not busy and self.isActiveWindow() and (focus is None or self.chat.isAncestorOf(focus)):
+            self.composer.setFocus()  # ready for the next question
 
     def _scope_changed(self) -> None:
         self.composer.set_blocked("Indexing the dropped files…" if self.scope.indexing else "")

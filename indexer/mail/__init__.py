@@ -44,6 +44,8 @@ def prepare_mail(path: str, previous: "list[DocRow]", config: "PrepareConfig", c
         return _vanished(path, previous)
     except (OSError, ValueError, ParseError) as exc:
         return _store_error(path, previous, mail.mailbox, f"cannot read mailbox: {getattr(exc, 'strerror', None) or exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug on one odd file must be reported, never stop the whole run
+        return _store_error(path, previous, mail.mailbox, f"mailbox read failed: {type(exc).__name__}: {exc}")
 
 
 def _vanished(path: str, previous: "list[DocRow]") -> "list[Prepared]":
@@ -64,7 +66,8 @@ def _store_error(path: str, previous: "list[DocRow]", mailbox: str, reason: str)
         size = st.st_size
     except OSError:
         size = 0
-    return kept + [failure(local_id(owner_id(path)), f"{path}#error", path, size, 0.0, mailbox, "", "error", reason)]
+    return kept + [failure(local_id(owner_id(path)), f"{path}#error", path, size, 0.0, mailbox, "", "error",
+                           f"mailbox {mailbox or os.path.basename(path)}: {reason}")]
 
 
 def render_message(path: str):  # type: ignore[no-untyped-def]

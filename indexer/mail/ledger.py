@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, Iterable
 
 from indexer.mail.stores import (COPY_KIND, KIND, MAILBOX_SEP, as_copy, is_owner_row, local_id, owner_of,
                                  prepare_location)
-from indexer.store import DocRow
-
 from indexer.prepare import Prepared
+from indexer.store import DocRow
 
 if TYPE_CHECKING:
     from indexer.chunking import TokenCounter
@@ -109,8 +108,6 @@ class MailLedger:
         return out
 
     def _owner_candidate(self, p: "Prepared", cur: DocRow | None, source: str) -> "Prepared":
-        from indexer.prepare import Prepared
-
         d = p.doc
         if cur is not None and (cur.source or cur.path) != source:
             # Already written in this run from elsewhere, or its file still exists: this location is a copy.
@@ -130,8 +127,6 @@ class MailLedger:
 
     def _copy(self, p: "Prepared", cur: DocRow | None, config: "PrepareConfig",
               counter: "TokenCounter") -> "Prepared":
-        from indexer.prepare import Prepared
-
         d = p.doc
         owner = owner_of(d.doc_id)
         if owner not in self._written:

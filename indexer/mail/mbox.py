@@ -90,8 +90,42 @@ def split_envelope(span: bytes) -> tuple[bytes, bytes]:
     return head.rstrip(b"\r"), _MBOXRD.sub(rb"\1", body)
 
 
+# Headers mail clients rewrite in place when a message is read, flagged or synced (Thunderbird's X-Mozilla-Status
+# is fixed-width so it can be patched inside the mbox). They say nothing about the message, so they are left out of
+# its hash: marking mail as read must not make it look changed (and be embedded again).
+_VOLATILE = re.compile(rb"(?i)(x-mozilla-status2?|x-mozilla-keys|status|x-status|x-keywords|x-uid|x-imap|"
+                       rb"x-imapbase|content-length|lines|x-evolution-source|x-evolution)\s*:")
+_MOZ_STATUS = re.compile(rb"(?im)^x-mozilla-status:[ \t]*([0-9a-f]{1,4})")
+_EXPUNGED = 0x0008  # nsMsgMessageFlags::Expunged: deleted in Thunderbird, bytes kept until the folder is compacted
+
+
+def _split_head(message: bytes) -> tuple[bytes, bytes]:
+    end = message.find(b"\n\n")
+    return (message, b"") if end < 0 else (message[:end], message[end:])
+
+
 def content_hash(message: bytes) -> str:
-    """Hash of a message's bytes, independent of line endings and trailing blank lines, so the same message stored
-    as an .eml, in a Maildir or in an mbox hashes the same (used for unchanged checks and for dedupe without a
-    Message-ID)."""
-    return hashlib.sha256(message.replace(b"\r\n", b"\n").rstrip(b"\n")).hexdigest()
+    """Hash of a message's bytes, independent of line endings, trailing blank lines and the status headers clients
+    rewrite, so the same message stored as an .eml, in a Maildir or in an mbox hashes the same (used for unchanged
+    checks and for dedupe without a Message-ID)."""
+    head, body = _split_head(message.replace(b"\r\n", b"\n"))
+    if _VOLATILE.search(head):
+        keep: list[bytes] = []
+        skipping = False
+        for line in head.split(b"\n"):
+            if line[:1] in (b" ", b"\t"):
+                if not skipping:
+                    keep.append(line)
+                continue
+            skipping = bool(_VOLATILE.match(line))
+            if not skipping:
+                keep.append(line)
+        head = b"\n".join(keep)
+    return hashlib.sha256((head + body).rstrip(b"\n")).hexdigest()
+
+
+def expunged(message: bytes) -> bool:
+    """Thunderbird marks deleted messages in the mbox and removes them only when the folder is compacted."""
+    head = _split_head(message[:65536])[0]
+    m = _MOZ_STATUS.search(head)
+    return bool(m) and bool(int(m.group(1), 16) & _EXPUNGED)

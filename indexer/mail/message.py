@@ -137,17 +137,13 @@ def indexable_body(text: str) -> str:
     cut = next((i for i in range(len(lines) - 1, -1, -1) if _SIG.match(lines[i])), None)
     if cut is not None and len(lines) - cut <= 15:
         lines = lines[:cut]
-    kept = [ln for ln in lines if not ln.lstrip().startswith(">")]
-    kept = [ln for i, ln in enumerate(kept) if not (_ATTRIBUTION.match(ln.strip()) and _next_quoted(lines, ln))]
+    kept = [ln for i, ln in enumerate(lines)
+            if not ln.lstrip().startswith(">") and not (_ATTRIBUTION.match(ln.strip()) and _quote_follows(lines, i))]
     own = "\n".join(kept).strip()
     return own if len(own) >= 20 else text.strip()
 
 
-def _next_quoted(lines: list[str], line: str) -> bool:
-    try:
-        i = lines.index(line)
-    except ValueError:
-        return False
+def _quote_follows(lines: list[str], i: int) -> bool:
     rest = [ln for ln in lines[i + 1:i + 4] if ln.strip()]
     return bool(rest) and rest[0].lstrip().startswith(">")
 

@@ -8,9 +8,11 @@ Ids and rows (the design, in short):
   owner's `mailbox` lists all locations' folders. `indexer.mail.ledger` keeps this true across stores.
 - Messages that cannot be read get a location-bound row (status error/skipped) whose reason names the mailbox and
   the message's position.
-- mbox rows use `path = "<file>#<byte offset>"`, `sha256` = hash of the message bytes, and `size`/`mtime` = the
-  file's. If the file only grew (same size recorded in every row, and sampled messages still hash the same at their
-  offsets), the old messages are returned unchanged without reading them and only the new tail is parsed.
+- mbox rows use `path = "<file>#<byte offset>"`, `sha256` = hash of the message bytes (status headers excluded),
+  and `size`/`mtime` = the file's. If the file only grew (same size recorded in every row, and sampled messages still
+  hash the same at their offsets), the old messages are returned unchanged without reading them and only the new
+  tail is parsed. Any other change (compaction, flags rewritten in place, a Thunderbird expunge) re-hashes every
+  message and re-uses each unchanged one by its hash, so only new or edited messages are parsed and embedded.
 """
 from __future__ import annotations
 
@@ -169,10 +171,12 @@ def prepare_mbox(path: str, previous: list[DocRow], config: PrepareConfig, count
         size, mtime = len(data), st.st_mtime
         start = 0
         reuse: dict[str, list[DocRow]] = {}
-        if rows and len(rows) == len(previous) and _prefix_intact(data, rows, size):
-            for _, d in rows:
+        # Grown: trust the sampled prefix and read only the tail. Same size but touched: a client rewrote flags in
+        # place (or expunged a message), so every message is hashed again, but only changed ones are parsed.
+        if rows and len(rows) == len(previous) and size > rows[0][1].size and _prefix_intact(data, rows, size):
+            for off, d in rows:
                 ids.reserve(d.doc_id)
-                results.append(unchanged(d, size, mtime))
+                results.append(unchanged(d, size, mtime, f"{path}#{off}"))  # (the mbox may have been renamed)
             start = rows[0][1].size
         else:
             for d in previous:
@@ -183,6 +187,8 @@ def prepare_mbox(path: str, previous: list[DocRow], config: PrepareConfig, count
         fresh: list[tuple[int, int, int, bytes, str]] = []
         for off, end in mboxfmt.spans(data, start, size):
             envelope, message = mboxfmt.split_envelope(bytes(data[off:end]))  # type: ignore[index]
+            if mboxfmt.expunged(message):
+                continue  # deleted in Thunderbird, not yet compacted away
             chash = mboxfmt.content_hash(message)
             same = reuse.get(chash)
             if same:

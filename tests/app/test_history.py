@@ -52,6 +52,8 @@ def test_forget_paths_removes_sources_and_their_text_from_the_file(cove_data_dir
     assert all([s.path for s in t.sources] == ["/docs/lease.pdf"] for t in turns)
     assert SECRET.encode() not in h.path.read_bytes()  # VACUUM + secure_delete: gone from the file, too
     assert h.forget_paths(["/docs/alarm.txt"]) == 0
+    assert h.forget_paths(["/docs/"]) == 20  # a folder forgets everything inside it
+    assert all(t.sources == () for t in h.turns(cid))
 
 
 def test_concurrent_writers_do_not_collide(cove_data_dir: Path):

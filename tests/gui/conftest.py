@@ -62,7 +62,7 @@ def make_settings(directory: Path, **overrides: Any) -> Any:
     from app.settings import Settings, defaults_path
 
     defaults = json.loads(defaults_path().read_text(encoding="utf-8"))
-    values = {"first_run_done": True, "max_answer_tokens": 96, "n_ctx": 1024, **overrides}
+    values = {"first_run_done": True, "max_answer_tokens": 96, "n_ctx": 1024, "temperature": 0.0, **overrides}
     return Settings(defaults, values, directory / "settings.json")
 
 

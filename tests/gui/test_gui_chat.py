@@ -44,7 +44,7 @@ def test_ask_shows_a_streamed_answer_with_source_cards(qtbot: Any, make_controll
     assert len(renders) >= 2
     gaps = [b - a for a, b in zip(renders[:-2], renders[1:-1])]  # the last render is the final answer
     assert all(g >= 0.035 for g in gaps), f"repainted faster than every ~40 ms: {gaps}"
-    assert "Tuesday" in turn.answer.toPlainText()
+    assert turn.answer.toPlainText().strip()  # the wording is the 270M model's; the GUI's job is to show it
     assert turn.sources.cards, "no source cards"
     card = turn.sources.cards[0]
     assert card.ref.path.endswith("lighthouse.md") and card.ref.n == 1
@@ -57,37 +57,48 @@ def test_ask_shows_a_streamed_answer_with_source_cards(qtbot: Any, make_controll
     from PySide6.QtGui import QGuiApplication
 
     copied = QGuiApplication.clipboard().text()
-    assert "Tuesday" in copied and "Sources:" in copied and "lighthouse.md" in copied
+    assert copied.startswith(turn.answer.markdown.strip())
+    assert all(r.citation_line() in copied for r in turn.refs if r.cited)
     # the turn was saved: the conversation is in the sidebar
     qtbot.waitUntil(lambda: ctl.window.sidebar.list.count() == 1)
     assert ctl.window.conversation_id is not None
 
 
-def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(qtbot: Any, make_controller: Any, indexed_core: Any,
-                                                             shared_llm: Any) -> None:
-    ctl = make_controller(indexed_core, llm=shared_llm)
-    turn = ctl.window.ask("What is the Inverse Cluster Frequency of a basic pattern?")
-    wait_done(qtbot, turn)
-    cited = [r for r in turn.refs if r.cited]
-    assert cited and cited[0].path.endswith("naacl06-shinyama.pdf") and cited[0].page == 6, turn.refs
-    n = cited[0].n
+def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(qtbot: Any, make_controller: Any,
+                                                             indexed_core: Any) -> None:
+    """Real retrieval feeds the real answer widget; the answer text is fixed so the click does not depend on what
+    the 270M model chooses to cite (test_ask_… covers the model end to end)."""
+    from app.answering import Done, Retrieved, Source, Token
+
+    ctl = make_controller(indexed_core, start=False)
+    hits = indexed_core.search("What is the Inverse Cluster Frequency of a basic pattern?", 3)
+    assert hits[0].path.endswith("naacl06-shinyama.pdf") and hits[0].page == 6
+    turn = ctl.window._new_turn("What is the Inverse Cluster Frequency?")
+    turn.handle(Retrieved(tuple(hits), 12.0, "icf"))
+    for piece in ("ICF weighs each basic pattern ", "by how many clusters contain it ", "[1]."):
+        turn.handle(Token(piece))
+    turn.handle(Done("ICF weighs each basic pattern by how many clusters contain it [1].",
+                     tuple(Source(i + 1, h, i == 0) for i, h in enumerate(hits)), {"total_ms": 1.0}))
+    assert turn.state == "done" and [c.ref.n for c in turn.sources.cards if c.isVisible()] == [1]
     browser = turn.answer
-    point = _citation_point(browser, n)
-    qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: browser.height() > 10)
+    qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=_citation_point(browser, 1))
     viewer = ctl.viewer
     assert viewer is not None and viewer.isVisible()
     assert viewer.mode == "pdf"
     qtbot.waitUntil(lambda: viewer.current_page() == 6, timeout=10_000)
     qtbot.waitUntil(lambda: viewer.pdf.highlight_page == 6, timeout=20_000)  # passage found and highlighted
-    assert "Inverse Cluster Frequency" in viewer.pdf.phrase or "ICF" in viewer.pdf.phrase
+    assert "Inverse Cluster Frequency" in viewer.pdf.phrase
     assert viewer.title.text().startswith("Preemptive Information Extraction")
-    assert viewer.open_button.isEnabled()
+    assert viewer.locator.text() == "p. 6" and viewer.open_button.isEnabled()
     # the source card opens the same place from the keyboard
     viewer.hide()
-    card = turn.sources.card(n)
+    viewer.pdf.go(1)
+    card = turn.sources.card(1)
     card.setFocus()
     qtbot.keyClick(card, Qt.Key.Key_Return)
-    assert viewer.isVisible() and viewer.current_page() == 6
+    assert viewer.isVisible()
+    qtbot.waitUntil(lambda: viewer.current_page() == 6, timeout=10_000)
 
 
 def test_escape_stops_generation(qtbot: Any, make_controller: Any, indexed_core: Any, shared_llm: Any) -> None:

@@ -53,3 +53,26 @@ def test_rich_text_never_loads_remote_resources(qtbot: Any) -> None:
     browser.set_markdown("See ![chart](http://example.com/chart.png) [1]")
     assert "[image: chart]" in browser.toPlainText()
     assert len(privacy.blocked_attempts()) == before  # nothing even tried to connect
+
+
+def test_email_source_shows_the_message_with_its_headers(qtbot: Any) -> None:
+    from app.gui.models import SourceRef
+    from app.gui.source_cards import SourceCard
+    from app.gui.viewer import SourceViewer
+    from tests.conftest import corpus
+
+    eml = corpus("email", "notmuch-corpora", "protected-headers", "simple-signed-mail.eml")
+    ref = SourceRef(n=3, path=str(eml), kind="email", sender="test_suite@notmuchmail.org",
+                    date="2000-01-01T12:00:00+00:00", subject="This is a signed message",
+                    text="Here is the signed message body.", snippet="Here is the signed message body.")
+    card = SourceCard(ref)
+    qtbot.addWidget(card)
+    assert card.title_label.full_text() == "This is a signed message"
+    assert card.meta_label.full_text().startswith("From test_suite@notmuchmail.org")
+    viewer = SourceViewer(None)
+    qtbot.addWidget(viewer)
+    viewer.show_source(ref)
+    qtbot.waitUntil(lambda: viewer.mode == "text", timeout=30_000)
+    shown = viewer.text.toPlainText()
+    assert "Subject: This is a signed message" in shown and "From: test_suite@notmuchmail.org" in shown
+    assert viewer.text.highlighted_text() == "Here is the signed message body."

@@ -248,3 +248,48 @@ def test_sender_and_date_filters(tmp_path, fake_embedder):
     assert s.search("quarterly figures", k=10, sender="nobody") == []
     assert all(h.kind == "email" for h in s.search("quarterly figures", k=10, email_only=True))
     assert any(h.kind != "email" for h in s.search("quarterly figures", k=10))
+
+
+def test_thunderbird_flag_rewrites_are_not_changes_and_expunged_messages_go(tmp_path, fake_embedder):
+    raws = [message(i, f"Body {i} about the lynx{i} sighting.") for i in range(5)]
+    tb = [r.replace(b"\nSubject:", b"\nX-Mozilla-Status: 0000\nX-Mozilla-Status2: 00000000\nSubject:", 1) for r in raws]
+    box = write_mbox(tmp_path / "Local Folders" / "Inbox", tb)
+    (tmp_path / "Local Folders" / "Inbox.msf").write_bytes(b"x")
+    idx = make_indexer(fake_embedder)
+    idx.index_paths([str(box.parent)])
+    texts, ids = fake_embedder.texts_embedded, set(emails(idx))
+    data = box.read_bytes()
+    data = data.replace(b"X-Mozilla-Status: 0000", b"X-Mozilla-Status: 0001", 3)  # three marked read, in place
+    box.write_bytes(data)
+    os.utime(box, (time.time() + 5, time.time() + 5))
+    report = idx.index_paths([str(box.parent)])
+    assert fake_embedder.texts_embedded == texts and set(emails(idx)) == ids and report.counts.get("unchanged") == 5
+    i = data.find(b"X-Mozilla-Status: 0000")  # the fourth message deleted: flagged expunged, bytes kept
+    box.write_bytes(data[:i] + b"X-Mozilla-Status: 0009" + data[i + 22:])
+    os.utime(box, (time.time() + 10, time.time() + 10))
+    idx.index_paths([str(box.parent)])
+    assert "<note-3@example.org>" not in {d.message_id for d in emails(idx).values()} and len(emails(idx)) == 4
+    assert fake_embedder.texts_embedded == texts
+    assert consistency_problems(idx.store) == []
+
+
+def test_unreadable_mailbox_is_reported_not_fatal(tmp_path, fake_embedder, monkeypatch):
+    write_mbox(tmp_path / "m" / "Broken.mbox", [message(1, "Never read.")])
+    write_mbox(tmp_path / "m" / "Fine.mbox", [message(2, "Read fine.")])
+    import indexer.mail.stores as stores
+
+    real = stores.mboxfmt.mapped
+
+    def picky(path):  # type: ignore[no-untyped-def]
+        if "Broken" in path:
+            raise RuntimeError("simulated bug")
+        return real(path)
+
+    monkeypatch.setattr(stores.mboxfmt, "mapped", picky)
+    idx = make_indexer(fake_embedder)
+    report = idx.index_paths([str(tmp_path / "m")])
+    docs = emails(idx)
+    bad = [d for d in docs.values() if d.status == "error"]
+    assert len(bad) == 1 and "mailbox Broken" in bad[0].error and "simulated bug" in bad[0].error
+    assert [d.subject for d in docs.values() if d.status == "indexed"] == ["Note 2"]
+    assert report.counts.get("error") == 1
