@@ -68,6 +68,8 @@ class Controller(QObject):
         if self._started:
             return
         self._started = True
+        self._states = {"model": "Loading the model…" if load_model else "", "index": "Opening the index…"}
+        self._set_state("index", "Opening the index…")
         self.index.start(watch=watch)
         if load_model:
             self.chat.load_model("")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
@@ -163,10 +163,3 @@ class DropScope(QObject):
             self.chip.clear()
             self.notice.emit(f"The dropped files could not be indexed: {message}")
             self.changed.emit()
-
-
-def accept_drag(mime: QMimeData) -> bool:
-    return bool(local_paths(mime))
-
-
-DropHandler = Callable[[list[str]], None]

@@ -7,7 +7,7 @@ import importlib
 import os
 from typing import Any, Callable
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -42,15 +42,15 @@ def documents_folder() -> str | None:
 
 
 def discover_mail_stores() -> list[str]:
-    """indexer.mail's own discovery when it offers one; otherwise the usual places mail clients keep local mail."""
+    """indexer.mail's discovery (Thunderbird, Evolution, KMail, notmuch, Maildir, mbox, Apple Mail); the usual
+    places mail clients keep local mail when that is unavailable."""
     mail = importlib.import_module("indexer.mail")
-    for name in ("discover_mail_stores", "discover_stores", "discover"):
-        fn: Callable[[], Any] | None = getattr(mail, name, None)
-        if callable(fn):
-            try:
-                return [str(p) for p in fn()]
-            except Exception:
-                break
+    discover: Callable[[], Any] | None = getattr(mail, "discover_stores", None)
+    if callable(discover):
+        try:
+            return [str(getattr(s, "path", s)) for s in discover()]
+        except Exception:
+            pass
     found: list[str] = []
     for pattern in _MAIL_CANDIDATES:
         for path in sorted(glob.glob(os.path.expanduser(pattern))):
@@ -68,7 +68,7 @@ class FirstRunDialog(QDialog):
         self.settings = settings
         self.setWindowTitle("Welcome to Cove")
         self.setWindowIcon(app_icon())
-        self.resize(560, 440)
+        self.setMinimumWidth(560)
         lay = QVBoxLayout(self)
         lay.setSpacing(10)
         title = QLabel("Welcome to Cove")
@@ -90,8 +90,7 @@ class FirstRunDialog(QDialog):
         lay.addWidget(self.mail_note)
         more = QPushButton("Add another folder…")
         more.clicked.connect(self._add_folder)
-        lay.addWidget(more)
-        lay.addStretch(1)
+        lay.addWidget(more, 0, Qt.AlignmentFlag.AlignLeft)
         note = QLabel("Indexing runs in the background; you can ask questions as soon as the first files are in.")
         note.setObjectName("Muted")
         note.setWordWrap(True)
@@ -117,6 +116,7 @@ class FirstRunDialog(QDialog):
             self._add_box(path, self.mail_boxes, f"Mail: {short_path(path)}", checked=True)
         self.mail_note.setText(f"Found {len(stores)} mail store{'s' * (len(stores) != 1)}." if stores
                                else "No local mail found (mbox, Maildir or Thunderbird). You can add it later.")
+        self.adjustSize()
 
     def _add_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Add a folder", os.path.expanduser("~"))

@@ -179,6 +179,12 @@ class LibraryPanel(QWidget):
         self._live.start(1000)
         self.snapshot: LibrarySnapshot | None = None
         self._paused(client.paused)
+        self.problems_title.hide()  # until the first look at the index
+        self.problems.hide()
+        starting = QTreeWidgetItem(["Opening the index…", "", ""])
+        starting.setDisabled(True)
+        self.roots.addTopLevelItem(starting)
+        self._selection_changed()
 
     # actions -----------------------------------------------------------------------------------------------------------
     def add_folder(self) -> None:
@@ -322,6 +328,7 @@ class LibraryPanel(QWidget):
             self.problems.addTopLevelItem(item)
         self._selection_changed()
         n = len(snap.problems)
+        self.problems_title.show()
         self.problems_title.setText(f"Problems ({n})" if n else "Problems: none")
         self.problems.setVisible(bool(n))
         self._update_states()

@@ -107,6 +107,7 @@ class QuickAskPopup(QWidget):
         screen = QGuiApplication.screenAt(QGuiApplication.primaryScreen().geometry().center()) \
             or QGuiApplication.primaryScreen()
         geo = screen.availableGeometry()
+        self.resize(600, 460 if self.turn is not None else 190)  # compact until there is an answer to show
         self.move(geo.center().x() - self.width() // 2, geo.top() + geo.height() // 5)
         self.show()
         self.raise_()
@@ -162,6 +163,8 @@ class QuickAskPopup(QWidget):
             self.turn.setParent(None)
             self.turn.deleteLater()
         self.hint.hide()
+        if self.height() < 460:
+            self.resize(self.width(), 460)
         self.turn = turn
         turn.open_source.connect(self.ctl.open_source)
         turn.saved.connect(self._saved)

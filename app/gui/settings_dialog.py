@@ -8,14 +8,14 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QScrollArea, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from app.settings import RULES, SettingsError, validate
 
 TABS: dict[str, list[str]] = {
     "Library": ["watched_folders", "mail_stores", "ignore_globs", "max_file_mb", "debounce_seconds",
                 "chunk_tokens", "chunk_overlap_tokens", "embed_batch_size"],
-    "Answers": ["model_path", "prompt_style", "n_ctx", "max_answer_tokens", "temperature", "search_k",
+    "Answers": ["model_path", "prompt_style", "n_ctx", "max_answer_tokens", "temperature", "answer_k", "search_k",
                 "min_similarity", "n_threads", "n_gpu_layers"],
     "App": ["theme", "remember_dropped", "autostart_tray"],
 }
@@ -33,7 +33,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "n_ctx": ("Context length (tokens)", "Never more than the model supports. Reloads the model."),
     "max_answer_tokens": ("Longest answer (tokens)", ""),
     "temperature": ("Temperature", "0 gives the same answer every time; higher is more varied."),
-    "search_k": ("Passages to search", "How many passages are retrieved for a question."),
+    "answer_k": ("Passages per answer", "How many retrieved passages the model reads to answer."),
+    "search_k": ("Search results", "How many passages `cove search` and the library search return."),
     "min_similarity": ("Relevance threshold", "Below this, Cove says it found nothing instead of guessing."),
     "n_threads": ("CPU threads", "0 lets the model decide."),
     "n_gpu_layers": ("GPU layers", "0 runs on the CPU; -1 puts every layer on the GPU."),
@@ -102,8 +103,11 @@ class SettingsDialog(QDialog):
                 browse = QPushButton("Browse…")
                 browse.clicked.connect(self._browse_model)
                 row.addWidget(browse)
+            if isinstance(editor, (QSpinBox, QDoubleSpinBox, QComboBox)):
+                editor.setMaximumWidth(220)
             if help_text:
                 box = QWidget()
+                box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
                 col = QVBoxLayout(box)
                 col.setContentsMargins(0, 0, 0, 4)
                 col.setSpacing(2)

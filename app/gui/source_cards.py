@@ -180,11 +180,11 @@ class SourceList(QWidget):
         self.setVisible(bool(refs))
 
     def _add(self, ref: SourceRef, hidden: bool) -> SourceCard:
-        card = SourceCard(ref)
+        card = SourceCard(ref, self)  # parented first: a parentless widget shown would flash up as a window
         card.activated.connect(self.activated)
         card.forget_requested.connect(self.forget_requested)
-        card.setVisible(not hidden)
         self._layout.addWidget(card)
+        card.setVisible(not hidden)
         self.cards.append(card)
         return card
 

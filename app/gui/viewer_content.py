@@ -100,30 +100,17 @@ def _line_span(text: str, first: int, last: int) -> tuple[int, int]:
 
 
 def _email_text(ref: SourceRef, core: Any) -> TextContent:
-    """The message: a future indexer.mail render function if present, an .eml parsed directly, or the indexed text."""
-    import importlib
+    """The message as indexer.mail renders it (headers + plain-text body: no HTML, so nothing remote can load);
+    the indexed text when the message cannot be read any more."""
+    from indexer.mail import render_message
 
-    mail = importlib.import_module("indexer.mail")
-    render = getattr(mail, "render_message", None)
-    body = ""
-    if render is not None:
-        try:
-            body = str(render(ref.path, ref.doc_id) if ref.doc_id else render(ref.path))
-        except Exception:  # fall back to what the index holds
-            body = ""
-    if not body and ref.path.lower().endswith(".eml") and os.path.isfile(ref.path):
-        from indexer.mail.message import parse_rfc822
-
-        with open(ref.path, "rb") as fh:
-            content = parse_rfc822(fh.read(), max_bytes=50 * 1024 * 1024)
-        heads = [f"{k}: {v}" for k, v in (("From", content.sender), ("To", content.recipients),
-                                          ("Date", content.date), ("Subject", content.subject)) if v]
-        body = "\n".join(heads) + "\n\n" + content.body
     note = ""
-    if not body:
-        chunks = _doc_chunks(core, ref, 0, 0) if ref.doc_id else []
+    try:
+        body = render_message(ref.path).as_text()
+    except Exception as exc:  # gone, moved or unreadable: show what the index holds
+        chunks = _doc_chunks(core, ref, 0, 0) if ref.doc_id and core is not None else []
         body, _ = join_chunks([c.text for c in chunks]) if chunks else (ref.text, [])
-        note = "Showing the message as indexed."
+        note = f"The message could not be opened ({exc}); showing it as indexed."
     span = locate(body, ref.text) if ref.text else None
     return TextContent(body, (span,) if span else (), span[0] if span else 0, note, is_email=True)
 

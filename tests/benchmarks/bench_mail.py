@@ -26,6 +26,7 @@ from indexer.mail import mbox as mboxfmt  # noqa: E402
 from indexer.pipeline import IndexConfig, Indexer  # noqa: E402
 from indexer.store import Store  # noqa: E402
 
+TMP = Path(tempfile.mkdtemp(prefix="cove-bench-mail-"))  # every index and mailbox of the run; removed at the end
 CORPUS = Path(os.environ.get("COVE_CORPORA") or REPO.parent / "shared" / "corpora") / "email"
 _MID = re.compile(rb"(?im)^(message-id:\s*<)")
 
@@ -58,7 +59,7 @@ def unique(entries: list[bytes], n: int, tag: str) -> list[bytes]:
 
 
 def run(paths: list[str], embedder) -> tuple[float, int, int, Indexer]:  # type: ignore[no-untyped-def]
-    store = Store(Path(tempfile.mkdtemp(prefix="cove-bench-idx-")), embedder.id, embedder.dim)
+    store = Store(Path(tempfile.mkdtemp(prefix="idx-", dir=TMP)), embedder.id, embedder.dim)
     idx = Indexer(store, embedder, IndexConfig())
     return again(idx, paths, embedder)
 
@@ -86,13 +87,13 @@ def main() -> None:
     real = CountingEmbedder(SentenceTransformerEmbedder(batch_size=32))
     real.embed(["warm up"])
     fake = CountingEmbedder(FakeEmbedder())
-    work = Path(tempfile.mkdtemp(prefix="cove-bench-mail-"))
+    work = TMP / "mail"
     entries = corpus_messages()
     rows: list[tuple[str, int, int, float]] = []
 
     # 1. mbox, real embedder
     box = work / "mbox" / "archive.mbox"
-    box.parent.mkdir()
+    box.parent.mkdir(parents=True)
     base = unique(entries, args.messages, "a")
     box.write_bytes(b"".join(base))
     dt, n, texts, idx_real = run([str(box.parent)], real)
@@ -119,7 +120,7 @@ def main() -> None:
 
     # 4. a large mbox: parsing + chunking alone (fake embedder), then grown and re-indexed
     big = work / "big" / "Inbox"
-    big.parent.mkdir()
+    big.parent.mkdir(parents=True)
     big.write_bytes(b"".join(unique(entries, args.big, "b")))
     dt, n, texts, idx_big = run([str(big.parent)], fake)
     rows.append((f"large mbox ({big.stat().st_size / 1e6:.0f} MB), fresh, fake embedder", n, texts, dt))
@@ -136,7 +137,7 @@ def main() -> None:
     for name, n, texts, dt in rows:
         rate = f"{n / dt:.1f}" if n and dt > 0 else "–"
         print(f"| {name} | {n} | {texts} | {dt:.2f} | {rate} |")
-    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(TMP, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(qtbot: Any, make_co
         turn.handle(Token(piece))
     turn.handle(Done("ICF weighs each basic pattern by how many clusters contain it [1].",
                      tuple(Source(i + 1, h, i == 0) for i, h in enumerate(hits)), {"total_ms": 1.0}))
-    assert turn.state == "done" and [c.ref.n for c in turn.sources.cards if c.isVisible()] == [1]
+    assert turn.state == "done" and [c.ref.n for c in turn.sources.cards if not c.isHidden()] == [1]
     browser = turn.answer
     qtbot.waitUntil(lambda: browser.height() > 10)
     qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=_citation_point(browser, 1))
