@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Sequence
 
+from app.cli_mail import add_mail_filters, locations_of, mail_filter_kwargs
 from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("hybrid", "vector", "fts"), default="hybrid")
     p.add_argument("--scope", action="append", metavar="PATH", help="only search under this file/folder (repeatable)")
     p.add_argument("--json", action="store_true")
+    add_mail_filters(p)
 
     p = sub.add_parser("status", help="what is indexed, and every file that could not be")
     p.add_argument("--json", action="store_true")
@@ -129,15 +131,21 @@ def _report_json(report: Any) -> dict[str, Any]:
 def cmd_search(args: argparse.Namespace) -> int:
     if args.k is not None and args.k < 1:
         raise UsageError("-k must be at least 1")
+    filters = mail_filter_kwargs(args)
     core = _core()
     started = time.perf_counter()
-    hits = core.search(args.query, args.k, scope=args.scope, mode=args.mode)
+    hits = core.search(args.query, args.k, scope=args.scope, mode=args.mode, **filters)
     elapsed_ms = (time.perf_counter() - started) * 1000
+    where = locations_of(core, hits)  # a message stored in several places cites all of them
     if args.json:
-        print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1), "results": [hit_json(h) for h in hits]},
+        results = [{**hit_json(h), **({"locations": where[h.doc_id]} if h.doc_id in where else {})} for h in hits]
+        print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1), "results": results},
                          indent=2, ensure_ascii=False))
     else:
         print_search_hits(hits, sys.stdout)
+        for i, h in enumerate(hits, 1):
+            if len(where.get(h.doc_id, ())) > 1:
+                print(f"  [{i}] is also stored at: {', '.join(where[h.doc_id][1:])}")
     return EXIT_OK
 
 

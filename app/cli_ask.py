@@ -20,7 +20,10 @@ def add_commands(sub: Any) -> None:
                    help="a follow-up: continue the most recent conversation")
     p.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
     p.add_argument("--json", action="store_true", help="print one JSON object when done (no streaming)")
-    p.set_defaults(handler=cmd_ask, filters={})
+    from app.cli_mail import add_mail_filters
+
+    add_mail_filters(p, include_email=False)
+    p.set_defaults(handler=cmd_ask)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -33,6 +36,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("-k must be at least 1")
     if args.model and not os.path.isfile(args.model):
         raise UsageError(f"--model: no such file: {args.model}")
+    from app.cli_mail import mail_filter_kwargs
+
+    filters = {k: v for k, v in mail_filter_kwargs(args).items() if k != "email_only"}
     core = CoveCore()
     assistant = Assistant(core, model_path=args.model)
     conversation = args.conversation
@@ -44,7 +50,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     streamed: list[str] = []
     try:
         for event in assistant.ask(args.question, conversation_id=conversation, k=args.k, scope=args.scope,
-                                   email_only=args.email, stop_event=stop, filters=dict(args.filters)):
+                                   email_only=args.email, stop_event=stop, filters=filters):
             if isinstance(event, Token) and not args.json:
                 streamed.append(event.text)
                 sys.stdout.write(event.text)

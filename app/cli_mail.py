@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from datetime import date
 from typing import Any
 
 
 
-def add_mail_filters(parser: argparse.ArgumentParser) -> None:
+def add_mail_filters(parser: argparse.ArgumentParser, *, include_email: bool = True) -> None:
     g = parser.add_argument_group("email filters")
-    g.add_argument("--email", action="store_true", help="only search email")
+    if include_email:
+        g.add_argument("--email", action="store_true", help="only search email")
     g.add_argument("--from", dest="sender", metavar="WHO", help="only email whose sender contains WHO (name or address)")
     g.add_argument("--since", metavar="YYYY-MM-DD", help="only email sent on or after this date")
     g.add_argument("--until", metavar="YYYY-MM-DD", help="only email sent on or before this date")
@@ -54,37 +54,7 @@ def mail_filter_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    """`cove search` with the email filters (same output as the plain command)."""
-    from app import cli
-    from app.cli_output import print_search_hits
-
-    if args.k is not None and args.k < 1:
-        raise cli.UsageError("-k must be at least 1")
-    extra = mail_filter_kwargs(args)
-    core = cli._core()
-    started = time.perf_counter()
-    hits = core.search(args.query, args.k, scope=args.scope, mode=args.mode, **extra)
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    where = _locations(core, hits)
-    if args.json:
-        results = []
-        for h in hits:
-            item = cli.hit_json(h)
-            if h.doc_id in where:
-                item["locations"] = where[h.doc_id]
-            results.append(item)
-        print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1), "results": results}, indent=2,
-                         ensure_ascii=False))
-    else:
-        print_search_hits(hits, sys.stdout)
-        for i, h in enumerate(hits, 1):  # a message stored in several places cites all of them
-            if len(where.get(h.doc_id, ())) > 1:
-                print(f"  [{i}] is also stored at: {', '.join(where[h.doc_id][1:])}")
-    return cli.EXIT_OK
-
-
-def _locations(core: Any, hits: list[Any]) -> dict[str, list[str]]:
+def locations_of(core: Any, hits: list[Any]) -> dict[str, list[str]]:
     """Every stored location of the email hits (the owner's path first)."""
     if not any(h.kind == "email" for h in hits):
         return {}
@@ -94,21 +64,8 @@ def _locations(core: Any, hits: list[Any]) -> dict[str, list[str]]:
     return {h.doc_id: locations(docs, h.doc_id) for h in hits if h.kind == "email"}
 
 
-class _FilterAction(argparse.Action):
-    """Stores an email filter into `args.filters` (the dict `cove ask` hands to the searcher), never mutating the
-    shared default."""
-
-    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
-        if self.dest in ("since", "until"):
-            try:
-                date.fromisoformat(str(values)[:10])
-            except ValueError:
-                parser.error(f"{option} wants a date like 2024-01-31, not {values!r}")
-        setattr(namespace, "filters", {**(getattr(namespace, "filters", None) or {}), self.dest: values})
-
-
 def add_commands(sub: Any) -> None:
-    """`cove mail ...`, plus the email filters on `cove search` and `cove ask`."""
+    """`cove mail discover` and `cove mail show`."""
     p = sub.add_parser("mail", help="local mail stores: find them, show a message")
     p.set_defaults(handler=run, mail_command=None)
     msub = p.add_subparsers(dest="mail_command", metavar="ACTION")
@@ -117,22 +74,6 @@ def add_commands(sub: Any) -> None:
     s = msub.add_parser("show", help="show one message (headers and plain-text body; nothing remote is loaded)")
     s.add_argument("path", help="a message path as shown by search (file, or mbox#offset)")
     s.add_argument("--json", action="store_true")
-    search = sub.choices.get("search")
-    if search is not None:
-        add_mail_filters(search)
-        # `cove search` is dispatched through app.cli.COMMANDS: route it to the filter-aware variant.
-        from app import cli
-
-        cli.COMMANDS["search"] = cmd_search
-    ask = sub.choices.get("ask")
-    if ask is not None and "--from" not in ask._option_string_actions:
-        g = ask.add_argument_group("email filters")
-        g.add_argument("--from", dest="sender", metavar="WHO", action=_FilterAction,
-                       help="only email whose sender contains WHO")
-        g.add_argument("--since", dest="since", metavar="YYYY-MM-DD", action=_FilterAction,
-                       help="only email sent on or after this date")
-        g.add_argument("--until", dest="until", metavar="YYYY-MM-DD", action=_FilterAction,
-                       help="only email sent on or before this date")
 
 
 def run(args: argparse.Namespace) -> int:

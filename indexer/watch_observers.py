@@ -167,7 +167,7 @@ class Observers:
             def listdir(path: str | None) -> list[os.DirEntry]:
                 # Skip ignored folders (node_modules, .git, hidden) so a poll does not stat them every interval.
                 with os.scandir(path) as it:
-                    return [e for e in it if not (e.is_dir(follow_symlinks=False) and rules.ignores_dir(e.name))]
+                    return [e for e in it if not (e.is_dir(follow_symlinks=False) and rules.ignores_dir(e.name, e.path))]
 
             # lstat: never follow symlinks, so a symlink loop cannot send the poller round in circles.
             obs = PollingObserverVFS(os.lstat, listdir, polling_interval=self.poll_interval_s)

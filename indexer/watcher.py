@@ -303,9 +303,12 @@ class FolderWatcher:
         # Relative to the watched root, so a root that itself sits under a hidden folder still works; the same
         # rules as the folder scan (folders by folder rules, files by file rules).
         parts = os.path.relpath(path, root).split(os.sep)
-        if any(rules.ignores_dir(p) for p in parts[:-1]):
-            return True
-        return rules.ignores_dir(parts[-1]) if is_dir else rules.ignores_file(parts[-1])
+        prefix = root
+        for part in parts[:-1]:
+            prefix = os.path.join(prefix, part)
+            if rules.ignores_dir(part, prefix):  # the path keeps Maildir++ folders (.Sent) watched
+                return True
+        return rules.ignores_dir(parts[-1], path) if is_dir else rules.ignores_file(parts[-1])
 
     def _command(self, op: str, path: str) -> None:
         if op == "add" and path not in self._folders:

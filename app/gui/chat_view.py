@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPro
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from app.gui.answer_view import TurnWidget
-from app.gui.icons import icon
+from app.gui.icons import IconLabel, icon
 
 
 class ChatInput(QPlainTextEdit):
@@ -61,8 +61,7 @@ class ScopeChip(QFrame):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 2, 4, 2)
         lay.setSpacing(6)
-        self.icon = QLabel()
-        self.icon.setPixmap(icon("file").pixmap(16, 16))
+        self.icon = IconLabel("file")
         self.label = QLabel()
         self.progress = QProgressBar()
         self.progress.setFixedWidth(90)
@@ -90,7 +89,7 @@ class ScopeChip(QFrame):
         self.ready = False
         names = [os.path.basename(p.rstrip(os.sep)) or p for p in paths]
         more = f" and {len(names) - 1} more" if len(names) > 1 else ""
-        self.icon.setPixmap(icon("folder" if any(os.path.isdir(p) for p in paths) else "file").pixmap(16, 16))
+        self.icon.set_icon("folder" if any(os.path.isdir(p) for p in paths) else "file")
         self.label.setText(f"Asking about: {names[0]}{more}")
         self.label.setToolTip("\n".join(paths))
         self.progress.setRange(0, 0)
@@ -194,8 +193,7 @@ class Notice(QFrame):
         self.setObjectName("Notice")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 8, 6, 8)
-        mark = QLabel()
-        mark.setPixmap(icon("warning").pixmap(18, 18))
+        mark = IconLabel("warning", 18)
         self.text = QLabel(text)
         self.text.setObjectName("NoticeText")
         self.text.setWordWrap(True)

@@ -7,9 +7,10 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QLabel, QWidget
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ICONS = ASSETS / "icons"
@@ -37,36 +38,88 @@ def render_svg(path: Path, size: int, color: QColor | None = None) -> QImage:
     return image
 
 
-@lru_cache(maxsize=256)
-def _icon(name: str, rgba: int) -> QIcon:
-    path = svg_path(name)
-    icon = QIcon()
-    if not path.is_file():
-        return icon
-    color = QColor.fromRgba(rgba)
-    disabled = QColor(color)
-    disabled.setAlphaF(0.38)
-    ratio = 2  # crisp on high-DPI screens; Qt scales down for 1x
-    for size in (16, 20, 24, 32):
-        for mode, col in ((QIcon.Mode.Normal, color), (QIcon.Mode.Disabled, disabled)):
-            pix = QPixmap.fromImage(render_svg(path, size * ratio, col))
+class _TintedEngine(QIconEngine):
+    """Draws a monochrome SVG in the palette's text colour at paint time, so icons already on screen follow a
+    switch between light and dark without being rebuilt."""
+
+    def __init__(self, path: Path, color: QColor | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.color = color
+        self._cache: dict[tuple[int, int, int, int], QPixmap] = {}
+
+    def _color(self, mode: QIcon.Mode) -> QColor:
+        color = QColor(self.color) if self.color is not None else QGuiApplication.palette().color(
+            QPalette.ColorRole.WindowText)
+        if mode == QIcon.Mode.Disabled:
+            color.setAlphaF(0.38)
+        return color
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:  # noqa: N802
+        app = QGuiApplication.instance()
+        ratio = max(1.0, app.devicePixelRatio() if app is not None else 1.0)  # type: ignore[union-attr]
+        side = max(1, min(size.width(), size.height()))
+        color = self._color(mode)
+        key = (side, int(ratio * 100), color.rgba(), int(mode == QIcon.Mode.Disabled))
+        pix = self._cache.get(key)
+        if pix is None:
+            pix = QPixmap.fromImage(render_svg(self.path, int(side * ratio), color))
             pix.setDevicePixelRatio(ratio)
-            icon.addPixmap(pix, mode)
-    return icon
+            self._cache[key] = pix
+        return pix
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        painter.drawPixmap(rect, self.pixmap(rect.size(), mode, state))
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:  # noqa: N802
+        side = min(size.width(), size.height())
+        return QSize(side, side)
+
+    def clone(self) -> "QIconEngine":
+        return _TintedEngine(self.path, self.color)
+
+
+_engines: list[_TintedEngine] = []  # QIcon owns its engine in C++; keep the Python side alive too
+
+
+@lru_cache(maxsize=256)
+def _icon(name: str, rgba: int | None) -> QIcon:
+    path = svg_path(name)
+    if not path.is_file():
+        return QIcon()
+    engine = _TintedEngine(path, QColor.fromRgba(rgba) if rgba is not None else None)
+    _engines.append(engine)
+    return QIcon(engine)
 
 
 def icon(name: str, color: QColor | None = None) -> QIcon:
-    """A themed monochrome icon (tinted with the window text colour unless `color` is given)."""
-    if color is None:
-        app = QGuiApplication.instance()
-        pal = app.palette() if app is not None else QPalette()  # type: ignore[union-attr]
-        color = pal.color(QPalette.ColorRole.WindowText)
-    return _icon(name, color.rgba())
+    """A monochrome icon in the current text colour (it follows theme changes), or in a fixed `color`."""
+    return _icon(name, color.rgba() if color is not None else None)
 
 
 def clear_cache() -> None:
-    """Forget tinted icons after a palette change."""
-    _icon.cache_clear()
+    """Nothing to do for themed icons (they are tinted when drawn); kept for callers that switch themes."""
+
+
+class IconLabel(QLabel):
+    """A QLabel showing a themed icon that is redrawn when the palette changes."""
+
+    def __init__(self, name: str, size: int = 16, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._name, self._size = name, size
+        self._draw()
+
+    def set_icon(self, name: str) -> None:
+        self._name = name
+        self._draw()
+
+    def _draw(self) -> None:
+        self.setPixmap(icon(self._name).pixmap(self._size, self._size))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            self._draw()
+        super().changeEvent(event)
 
 
 @lru_cache(maxsize=1)

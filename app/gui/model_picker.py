@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QWidget
 
-from app.gui.icons import icon
+from app.gui.icons import IconLabel
 from app.gui.tasks import run_task
 
 CHOOSE = "__choose__"
@@ -49,8 +49,7 @@ class ModelPicker(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(8)
-        mark = QLabel()
-        mark.setPixmap(icon("model").pixmap(18, 18))
+        mark = IconLabel("model", 18)
         lay.addWidget(mark)
         lay.addWidget(self.combo)
         lay.addWidget(self.info_label)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices, QFontMetrics, QGuiApplication, QKeyE
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
-from app.gui.icons import icon
+from app.gui.icons import IconLabel, icon
 from app.gui.models import SourceRef, short_path
 
 
@@ -78,8 +78,7 @@ class SourceCard(QFrame):
         head = QHBoxLayout()
         head.setSpacing(8)
         head.addWidget(number, 0, Qt.AlignmentFlag.AlignTop)
-        kind = QLabel()
-        kind.setPixmap(icon(kind_icon(ref)).pixmap(16, 16))
+        kind = IconLabel(kind_icon(ref))
         head.addWidget(kind, 0, Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(title, 1)
         if locator.text():

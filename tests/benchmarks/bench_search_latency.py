@@ -31,7 +31,6 @@ QUERIES = [
 
 
 def replicate(src_store, dst_dir: Path, target: int, seed: int = 0):  # type: ignore[no-untyped-def]
-    import pyarrow as pa
 
     from indexer.store import DocRow, Store
 
