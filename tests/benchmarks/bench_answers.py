@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--questions", type=int, default=200)
     ap.add_argument("--model", default=None)
     ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "cove-bench-retrieval"))
+    ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
     args = ap.parse_args(argv)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401

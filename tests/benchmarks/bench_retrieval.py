@@ -96,19 +96,17 @@ def scifact(workdir: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--squad-questions", type=int, default=0, help="sample this many questions (0 = all 10,570)")
-    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "cove-bench-retrieval"))
+    ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
     ap.add_argument("--only", choices=("squad", "scifact"))
     args = ap.parse_args(argv)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401
 
     workdir = Path(args.workdir)
-    out: list[str] = []
     if args.only != "scifact":
-        out += squad(workdir, args.squad_questions) + [""]
+        print("\n".join(squad(workdir, args.squad_questions)) + "\n", flush=True)
     if args.only != "squad":
-        out += scifact(workdir)
-    print("\n".join(out))
+        print("\n".join(scifact(workdir)), flush=True)
     return 0
 
 
