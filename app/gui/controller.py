@@ -172,6 +172,15 @@ class Controller(QObject):
         else:
             popup.show_popup()
 
+    def handle_instance_message(self, message: Any) -> None:
+        """From a second launch: files to ask about (like a drop on the window), or which window to show."""
+        if message.action == "quick-ask":
+            self.show_quick_ask()
+            return
+        self.show_main()
+        if message.files:
+            self.handle_drop(list(message.files), self.window)
+
     # drops ----------------------------------------------------------------------------------------------------------
     def handle_drop(self, paths: list[str], view: QWidget) -> None:
         """Index dropped documents now and scope `view`'s next questions to them; a .gguf becomes the model."""

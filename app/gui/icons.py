@@ -1,6 +1,6 @@
 """Icons drawn from the SVGs in assets/icons: monochrome ones are tinted with the palette's text colour so they follow
 light/dark themes; the app icon keeps its colours. `python -m app.gui.icons` writes the PNG sizes of the app icon
-(16..512) for packaging, rendered with QSvgRenderer from the same SVG."""
+(16..512, in assets/png) for packaging, rendered with QSvgRenderer from the same SVG."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ICONS = ASSETS / "icons"
-APP_ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+APP_ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
+PNG_DIR = ASSETS / "png"  # shared with packaging/render_icons.py (same SVG, same renderer, same file names)
 
 
 def svg_path(name: str) -> Path:
@@ -125,7 +126,7 @@ class IconLabel(QLabel):
 @lru_cache(maxsize=1)
 def app_icon() -> QIcon:
     icon_ = QIcon()
-    png_dir = ICONS / "png"
+    png_dir = PNG_DIR
     for size in APP_ICON_SIZES:
         png = png_dir / f"cove-{size}.png"
         if png.is_file():
@@ -138,7 +139,7 @@ def app_icon() -> QIcon:
 
 def write_app_pngs(out_dir: Path | None = None) -> list[Path]:
     """Render the app icon at every packaging size."""
-    out = out_dir or ICONS / "png"
+    out = out_dir or PNG_DIR
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for size in APP_ICON_SIZES:

@@ -1,4 +1,4 @@
-"""Start the desktop app: `cove` with no arguments, or `python -m app.gui [--quick-ask] [--hidden]`.
+"""Start the desktop app: `cove` / `cove gui [--tray] [FILE...]`, or `python -m app.gui [--quick-ask] [FILE...]`.
 
 The window is shown before anything heavy is imported (torch, the embedder, LanceDB, llama-cpp): those load in the
 workers afterwards, with their state in the status bar. COVE_STARTUP_PROBE=1 prints the wall-clock time at which
@@ -20,11 +20,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="cove-gui", description="Cove desktop app")
+    p = argparse.ArgumentParser(prog="cove gui", description="Cove desktop app")
+    p.add_argument("files", nargs="*", metavar="FILE", help="files or folders to index and ask about")
     p.add_argument("--quick-ask", action="store_true",
                    help="open only the quick-ask popup (or show it in the running Cove); bind this to a desktop "
                         "keyboard shortcut for a global hotkey")
-    p.add_argument("--hidden", action="store_true", help="start in the tray without showing the window")
+    p.add_argument("--tray", "--hidden", dest="tray", action="store_true",
+                   help="start in the system tray without showing the window (autostart)")
     p.add_argument("--data-dir", help="keep the index, history and models here (also COVE_DATA_DIR)")
     return p.parse_args(list(argv))
 
@@ -85,8 +87,9 @@ def run(argv: Sequence[str]) -> int:
     from app.gui.icons import app_icon
     from app.gui.theme import apply_theme
 
-    if not probe_mode and single_instance.send("quick-ask" if args.quick_ask else "show"):
-        return 0  # the running Cove shows itself
+    files = [os.path.abspath(os.path.expanduser(f)) for f in args.files]
+    if not probe_mode and single_instance.hand_off(files, quick_ask=args.quick_ask, tray=args.tray):
+        return 0  # the running Cove took over
     qt_app.setWindowIcon(app_icon())
     core = _load_core()
     if core is None:
@@ -97,16 +100,16 @@ def run(argv: Sequence[str]) -> int:
     from app.gui.controller import Controller
 
     ctl = Controller(qt_app, core=core)
-
-    def on_message(message: str) -> None:
-        (ctl.show_quick_ask if message == "quick-ask" else ctl.show_main)()
-
-    server = None if probe_mode else single_instance.InstanceServer(on_message)
+    bridge = None
+    if not probe_mode:
+        bridge = single_instance.InstanceBridge(ctl)
+        bridge.received.connect(ctl.handle_instance_message)
+        bridge.start()
     probe = _ExposeProbe(quit_after=probe_mode == "exit") if probe_mode else None
     if args.quick_ask:
         target = ctl.quick_ask()
         ctl.show_quick_ask()
-    elif args.hidden and ctl.tray is not None:
+    elif args.tray and ctl.tray is not None:
         target = None
     else:
         target = ctl.window
@@ -115,11 +118,15 @@ def run(argv: Sequence[str]) -> int:
         target.windowHandle().installEventFilter(probe)
     if probe_mode != "exit":
         QTimer.singleShot(150, ctl.start)  # after the first paint: heavy imports then run in the workers
-        if not args.quick_ask:
+        if files:
+            QTimer.singleShot(200, lambda: ctl.handle_instance_message(single_instance.InstanceMessage("ask",
+                                                                                                  tuple(files))))
+        elif not args.quick_ask and not args.tray:
             QTimer.singleShot(400, ctl.maybe_first_run)
     code = qt_app.exec()
+    if bridge is not None:
+        bridge.stop()
     ctl.shutdown()
-    del server
     return code
 
 

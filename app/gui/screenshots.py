@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ctl = Controller(qt_app, tray=False)
     ctl.settings.set("n_ctx", 2048)
+    ctl.settings.set("temperature", 0.0)  # the same answers on every run
     ctl.settings.set("first_run_done", True)
     win = ctl.window
     win.resize(1320, 820)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     popup = ctl.quick_ask()
     ctl.show_quick_ask()
-    popup.input.setText("When are storms recorded in the logbook?")
+    popup.input.setText("Who is on duty when storms are recorded?")
     turn = popup.ask(popup.input.text())
     wait(lambda: turn is not None and not turn.is_active)
     pump(0.5)

@@ -1,57 +1,58 @@
-"""One running Cove per data dir: a second launch (e.g. `python -m app.gui --quick-ask` bound to a desktop keyboard
-shortcut) just tells the running instance what to show, through a local socket that only this user can reach."""
+"""The GUI side of app.single_instance: one running Cove per data dir. A second launch (`cove gui FILE`, a desktop
+shortcut bound to `python -m app.gui --quick-ask`) hands its message to the running instance and exits; here the
+listener thread's messages become a Qt signal carrying a frozen record, handled on the GUI thread."""
 from __future__ import annotations
 
-import getpass
-import hashlib
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import QObject
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QObject, Signal
 
 
-def server_name() -> str:
-    from app import paths
-
-    key = f"{getpass.getuser()}:{paths.data_dir()}".encode()
-    return "cove-" + hashlib.sha1(key).hexdigest()[:16]
-
-
-def send(message: str, timeout_ms: int = 400) -> bool:
-    """True when a running instance received the message."""
-    sock = QLocalSocket()
-    sock.connectToServer(server_name())
-    if not sock.waitForConnected(timeout_ms):
-        return False
-    sock.write((message + "\n").encode())
-    sock.flush()
-    ok = sock.waitForBytesWritten(timeout_ms)
-    sock.disconnectFromServer()
-    return ok
+@dataclass(frozen=True)
+class InstanceMessage:
+    action: str  # ask (files to index and ask about) | show | quick-ask
+    files: tuple[str, ...] = ()
 
 
-class InstanceServer(QObject):
-    def __init__(self, on_message: Callable[[str], None], parent: QObject | None = None) -> None:
+def message_for(files: list[str], quick_ask: bool) -> dict[str, Any]:
+    from app.single_instance import open_message
+
+    if files:
+        return open_message(files)
+    return {"action": "quick-ask" if quick_ask else "show"}
+
+
+def hand_off(files: list[str], *, quick_ask: bool = False, tray: bool = False) -> bool:
+    """True when a running Cove took over (this process should exit)."""
+    from app.single_instance import is_running, send_to_running
+
+    try:
+        if tray and not files and not quick_ask:
+            return is_running()  # autostart while Cove runs: nothing to show
+        return send_to_running(message_for(files, quick_ask))
+    except OSError:
+        return False  # never let a hand-off problem stop Cove from opening
+
+
+class InstanceBridge(QObject):
+    received = Signal(object)  # InstanceMessage
+
+    def __init__(self, parent: QObject | None = None, address: str | None = None) -> None:
         super().__init__(parent)
-        self.on_message = on_message
-        self.server = QLocalServer(self)
-        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        name = server_name()
-        if not self.server.listen(name):
-            QLocalServer.removeServer(name)  # a stale socket file from a crashed run
-            self.server.listen(name)
-        self.server.newConnection.connect(self._connection)
+        from app.single_instance import InstanceServer
 
-    def _connection(self) -> None:
-        sock = self.server.nextPendingConnection()
-        if sock is None:
-            return
+        self.server = InstanceServer(self._on_message, address=address)
 
-        def read() -> None:
-            while sock.canReadLine():
-                self.on_message(bytes(sock.readLine()).decode(errors="replace").strip())
+    def start(self) -> bool:
+        try:
+            return self.server.start()
+        except OSError:
+            return False
 
-        sock.readyRead.connect(read)
-        sock.disconnected.connect(sock.deleteLater)
-        if sock.bytesAvailable():
-            read()
+    def stop(self) -> None:
+        self.server.stop()
+
+    def _on_message(self, message: dict[str, Any]) -> None:  # the listener thread
+        self.received.emit(InstanceMessage(str(message.get("action", "show")),
+                                           tuple(str(f) for f in message.get("open", []))))

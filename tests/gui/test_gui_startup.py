@@ -54,3 +54,26 @@ def test_launch_reports_the_window_exposed(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     stamp = next(float(l.split()[1]) for l in out.stdout.splitlines() if l.startswith("COVE_WINDOW_EXPOSED"))
     assert started < stamp < time.time()
+
+
+def test_a_second_launch_hands_over_to_the_running_instance(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`python -m app.gui --quick-ask` (what users bind to a desktop shortcut) and `cove gui FILE` reach the running
+    Cove through app.single_instance and exit at once."""
+    from app.gui.single_instance import InstanceBridge, InstanceMessage
+
+    received: list[InstanceMessage] = []
+    bridge = InstanceBridge()
+    bridge.received.connect(received.append)
+    assert bridge.start()
+    try:
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+        note = tmp_path / "note.md"
+        note.write_text("# Note\n")
+        for args in (["--quick-ask"], [str(note)]):
+            out = subprocess.run([sys.executable, "-m", "app.gui", *args], cwd=REPO, env=env, capture_output=True,
+                                 text=True, timeout=60)
+            assert out.returncode == 0, out.stderr[-2000:]
+        qtbot.waitUntil(lambda: len(received) == 2, timeout=5_000)
+        assert received == [InstanceMessage("quick-ask"), InstanceMessage("ask", (str(note),))]
+    finally:
+        bridge.stop()
