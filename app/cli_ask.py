@@ -12,7 +12,7 @@ from typing import Any
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("ask", help="ask a question; the answer cites your documents")
     p.add_argument("question")
-    p.add_argument("-k", type=int, default=None, help="how many passages to consider (default: settings search_k)")
+    p.add_argument("-k", type=int, default=None, help="how many passages to consider (default: settings answer_k)")
     p.add_argument("--model", metavar="PATH", help="use this GGUF instead of the configured/bundled model")
     p.add_argument("--scope", action="append", metavar="PATH", help="only use these files/folders (repeatable)")
     p.add_argument("--email", action="store_true", help="only use email")

@@ -38,6 +38,8 @@ def add_commands(sub: Any) -> None:
                        description="Open Cove's window, or hand FILEs to the Cove that is already running so the "
                        "next question is about them.")
     g.add_argument("--tray", action="store_true", help="start hidden in the system tray (used by autostart)")
+    g.add_argument("--quick-ask", action="store_true",
+                   help="open just the quick-ask popup (bind this to a desktop keyboard shortcut)")
     g.add_argument("files", nargs="*", metavar="FILE", help="files to index and ask about")
     g.set_defaults(handler=cmd_gui)
 
@@ -138,6 +140,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
             if send_to_running(open_message(args.files)):
                 print("Handed to the Cove window that is already open.")
                 return EXIT_OK
+        elif args.quick_ask:
+            if send_to_running({"action": "quick-ask"}):
+                return EXIT_OK
         elif args.tray:
             if is_running():
                 return EXIT_OK  # autostart while Cove already runs: nothing to do, and do not pop up a window
@@ -147,6 +152,6 @@ def cmd_gui(args: argparse.Namespace) -> int:
         print(f"cove: could not reach a running Cove ({exc}); opening a new window", file=sys.stderr)
     from app.launch import launch_gui
 
-    argv = ([TRAY] if args.tray else []) + [os.path.abspath(os.path.expanduser(f)) for f in args.files]
+    argv = ([TRAY] if args.tray else []) + (["--quick-ask"] if args.quick_ask else []) + [os.path.abspath(os.path.expanduser(f)) for f in args.files]
     return launch_gui(argv)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from app.paths import data_dir
 
+FORGOTTEN_ANSWER = "(This answer was removed because a document it used was forgotten.)"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -161,8 +163,9 @@ class History:
     # privacy -------------------------------------------------------------------------------------------------------
     def forget_paths(self, paths: Sequence[str]) -> int:
         """Remove these documents (or everything under these folders) from every stored source list, path and
-        snippet, then VACUUM so the removed text no longer sits in free pages of the file. Returns how many source
-        entries were removed. Answers themselves are kept: they are the user's conversation, not the document."""
+        snippet; an answer built from one of them quotes it, so that answer is replaced too (the question stays).
+        Then VACUUM, so the removed text no longer sits in free pages of the file. Returns how many source entries
+        were removed."""
         doomed = {str(p) for p in paths if str(p)}
         if not doomed:
             return 0
@@ -179,8 +182,8 @@ class History:
                 kept = [s for s in items if not forgotten(str(s.get("path", "")))]
                 if len(kept) != len(items):
                     removed += len(items) - len(kept)
-                    c.execute("UPDATE turns SET sources = ? WHERE id = ?",
-                              (json.dumps(kept, ensure_ascii=False), turn_id))
+                    c.execute("UPDATE turns SET sources = ?, answer = ? WHERE id = ?",
+                              (json.dumps(kept, ensure_ascii=False), FORGOTTEN_ANSWER, turn_id))
         if removed:
             self.vacuum()
         return removed

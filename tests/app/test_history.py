@@ -5,7 +5,7 @@ import stat
 import threading
 from pathlib import Path
 
-from app.history import History, StoredSource
+from app.history import FORGOTTEN_ANSWER, History, StoredSource
 
 SECRET = "zebra-marmalade-4711 is the alarm code"
 
@@ -44,15 +44,19 @@ def test_forget_paths_removes_sources_and_their_text_from_the_file(cove_data_dir
     h = History()
     cid = h.create_conversation("Flat")
     for _ in range(20):
-        h.add_turn(cid, "What is the alarm code?", "See the note [1].", _sources())
+        h.add_turn(cid, "What is the alarm code?", f"It is {SECRET} [1].", _sources())
+    keep = h.add_turn(cid, "When is rent due?", "On the 1st [1].", _sources()[1:])
     assert SECRET.encode() in h.path.read_bytes()
     removed = h.forget_paths(["/docs/alarm.txt"])
     assert removed == 20
     turns = h.turns(cid)
     assert all([s.path for s in t.sources] == ["/docs/lease.pdf"] for t in turns)
+    forgotten = [t for t in turns if t.id != keep]
+    assert all(t.answer == FORGOTTEN_ANSWER and t.question == "What is the alarm code?" for t in forgotten)
+    assert [t.answer for t in turns if t.id == keep] == ["On the 1st [1]."]  # untouched: it never used the file
     assert SECRET.encode() not in h.path.read_bytes()  # VACUUM + secure_delete: gone from the file, too
     assert h.forget_paths(["/docs/alarm.txt"]) == 0
-    assert h.forget_paths(["/docs/"]) == 20  # a folder forgets everything inside it
+    assert h.forget_paths(["/docs/"]) == 21  # a folder forgets everything inside it
     assert all(t.sources == () for t in h.turns(cid))
 
 

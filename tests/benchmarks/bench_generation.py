@@ -61,6 +61,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--n-ctx", type=int, default=2048)
+    ap.add_argument("--verbose", action="store_true", help="print every run")
     args = ap.parse_args()
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     from app.bundled_model import bundled_model_path
@@ -82,6 +83,8 @@ def main() -> None:
             if who == "ours":
                 tokens_ours.append(llm.last_timings.tokens)
             results[who].append((ttft, total))
+            if args.verbose:
+                print(f"rep {rep} {who:4s} ttft {ttft * 1000:7.0f} ms  total {total * 1000:7.0f} ms", flush=True)
             texts[who] = text
     gen_tokens = tokens_ours[-1]
     assert len(set(tokens_ours)) == 1, tokens_ours

@@ -18,7 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
-MODES = ("vector", "fts", "hybrid")
+MODES = ("vector", "fts", "hybrid", "hybrid-rrf")
+
+
+def run(searcher, query: str, k: int, mode: str, per_doc: int):  # type: ignore[no-untyped-def]
+    """`hybrid` is the product's default (score fusion); `hybrid-rrf` is reciprocal-rank fusion, for comparison."""
+    if mode == "hybrid-rrf":
+        return searcher.search(query, k=k, mode="hybrid", per_doc=per_doc, fusion="rrf")
+    return searcher.search(query, k=k, mode=mode, per_doc=per_doc)
 
 
 def build(workdir: Path, name: str, files: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -54,7 +61,7 @@ def squad(workdir: Path, n_questions: int) -> list[str]:
     for i, q in enumerate(questions):
         target = str(folder / f"{q.article}.md")
         for mode in MODES:
-            results = searcher.search(q.question, k=10, mode=mode, per_doc=10)
+            results = run(searcher, q.question, 10, mode, 10)
             first = next((r for r, h in enumerate(results)
                           if h.path == target and q.answer_sentence in norm(h.text)), None)
             for k in ks:
@@ -80,7 +87,7 @@ def scifact(workdir: Path) -> list[str]:
         rel = qrels[qid]
         ideal = sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
         for mode in MODES:
-            results = searcher.search(text, k=10, mode=mode, per_doc=1)
+            results = run(searcher, text, 10, mode, 1)
             ranked = [Path(h.path).stem for h in results][:10]
             dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked) if d in rel)
             ndcg[mode] += dcg / ideal
