@@ -45,6 +45,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.follow_up and conversation is None:
         recent = assistant.history.list_conversations()
         conversation = recent[0].id if recent else None
+    # Load the model while retrieval loads the embedder: the two cold starts overlap instead of adding up.
+    threading.Thread(target=lambda: assistant.llm, name="cove-load-model", daemon=True).start()
     stop = threading.Event()
     done: Done | None = None
     streamed: list[str] = []

@@ -68,7 +68,9 @@ def test_forget_all_wipes_everything(tmp_path, fake_embedder):
     core, _, _ = _index_with_marker(tmp_path, fake_embedder)
     core.close()
     History().create_conversation("x")
+    data, config = paths.data_dir(), paths.config_dir()
+    (config / "settings.json").write_text("{}")
+    assert any(data.iterdir())
     wiped = forget_all()
-    assert str(paths.data_dir().parent) or wiped
-    for w in wiped:
-        assert not Path(w).exists()
+    assert sorted(wiped) == sorted({str(data), str(config)})
+    assert not data.exists() and not config.exists()
