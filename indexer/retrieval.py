@@ -21,13 +21,12 @@ import numpy as np
 from indexer.embedding import Embedder
 from indexer.hits import SearchHit
 from indexer.scanner import under
-from indexer.store import DocRow, Store, sql_in, sql_str
+from indexer.store import ANN_MIN_ROWS, DocRow, Store, sql_in, sql_str
 
 Mode = Literal["hybrid", "vector", "fts"]
 Fusion = Literal["score", "rrf"]
 RRF_K = 60
 HYBRID_ALPHA = 0.4
-ANN_MIN_ROWS = 50_000
 _COLUMNS = ["chunk_id", "doc_id", "doc_sha", "ordinal", "text", "page", "section", "line_start", "line_end", "part"]
 
 
@@ -160,7 +159,7 @@ class Searcher:
             return []
 
     def _has_ann(self) -> bool:
-        return any(getattr(i, "index_type", "").startswith("IVF") for i in self.store.chunks_table.list_indices())
+        return self.store.has_vector_index()
 
     def _hits(self, order: list[str], scores: dict[str, float], cands: dict[str, _Candidate], k: int,
               per_doc: int) -> list[SearchHit]:
@@ -194,11 +193,6 @@ class Searcher:
 
 
 def maybe_build_ann_index(store: Store, min_rows: int = ANN_MIN_ROWS) -> bool:
-    """Exact search is fast and perfect below ~50k chunks; above that an IVF-PQ index keeps search interactive."""
-    n = store.chunk_count()
-    if n < min_rows or any(getattr(i, "index_type", "").startswith("IVF") for i in store.chunks_table.list_indices()):
-        return False
-    partitions = max(16, int(n ** 0.5))
-    store.chunks_table.create_index(metric="cosine", vector_column_name="vector", num_partitions=partitions,
-                                    num_sub_vectors=48, index_type="IVF_PQ")
-    return True
+    """Exact search is fast and perfect below ~50k chunks; above that an IVF-PQ index keeps search interactive.
+    The pipeline does this automatically in `Store.optimize`; kept here for benchmarks and tools."""
+    return store.ensure_vector_index(min_rows)

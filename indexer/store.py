@@ -22,6 +22,7 @@ import pyarrow as pa
 
 SCHEMA_VERSION = 1
 FTS_COLUMN = "text"
+ANN_MIN_ROWS = 50_000  # below this, exact vector search is fast (tens of ms) and perfect
 
 log = logging.getLogger(__name__)
 
@@ -236,9 +237,25 @@ class Store:
         if self.chunk_count():
             self.chunks_table.create_index(FTS_COLUMN, config=FTS(with_position=False))
 
+    def has_vector_index(self) -> bool:
+        return any(str(getattr(i, "index_type", "")).lower().startswith("ivf") for i in self.chunks_table.list_indices())
+
+    def ensure_vector_index(self, min_rows: int = ANN_MIN_ROWS) -> bool:
+        """Build the IVF-PQ index once the table is large; `optimize` then keeps it up to date with new rows
+        (rows not yet in it are still searched, exactly). Returns True if it was built now."""
+        n = self.chunk_count()
+        if n < min_rows or self.has_vector_index():
+            return False
+        from lancedb.index import IvfPq
+
+        self.chunks_table.create_index("vector", config=IvfPq(distance_type="cosine", num_partitions=max(16, int(n ** 0.5)),
+                                                              num_sub_vectors=max(1, self.dim // 8)))
+        return True
+
     def optimize(self, *, cleanup: bool = False) -> None:
-        """Compact fragments and fold new rows into the indexes. With `cleanup`, delete every old Lance version too
-        (needed for "forget": old versions still hold deleted text on disk)."""
+        """Compact fragments and fold new rows into the indexes (building the vector index once the table is large).
+        With `cleanup`, delete every old Lance version too (needed for "forget": old versions hold deleted text)."""
+        self.ensure_vector_index()
         older = timedelta(0) if cleanup else None
         for table in (self.chunks_table, self.documents_table):
             import warnings
