@@ -4,6 +4,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def format_locator(part: str, page: int | None, section: str, line_start: int | None, line_end: int | None) -> str:
+    """Human-readable place inside a document: "p. 4", "Intro › Setup", "lines 10–24", "attachment.pdf"."""
+    bits: list[str] = []
+    if part:
+        bits.append(part)
+    if page is not None:
+        bits.append(f"p. {page}")
+    if section:
+        bits.append(section)
+    if page is None and line_start is not None:
+        bits.append(f"lines {line_start}–{line_end if line_end is not None else line_start}")
+    return ", ".join(bits)
+
+
 @dataclass(frozen=True)
 class SearchHit:
     chunk_id: str
@@ -26,18 +40,7 @@ class SearchHit:
 
     @property
     def locator(self) -> str:
-        """Human-readable place inside the document: "p. 4", "Intro › Setup", "lines 10–24", "attachment.pdf"."""
-        bits: list[str] = []
-        if self.part:
-            bits.append(self.part)
-        if self.page is not None:
-            bits.append(f"p. {self.page}")
-        if self.section:
-            bits.append(self.section)
-        if self.page is None and self.line_start is not None:
-            end = self.line_end if self.line_end is not None else self.line_start
-            bits.append(f"lines {self.line_start}–{end}")
-        return ", ".join(bits)
+        return format_locator(self.part, self.page, self.section, self.line_start, self.line_end)
 
     def snippet(self, width: int = 240) -> str:
         flat = " ".join(self.text.split())

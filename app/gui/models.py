@@ -7,6 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.hits import format_locator
+
 _HOME = os.path.expanduser("~")
 
 
@@ -77,17 +79,7 @@ class SourceRef:
     @property
     def locator(self) -> str:
         """"p. 6", "Intro › Setup", "lines 10–24", "attachment.pdf" (the same wording as SearchHit.locator)."""
-        bits: list[str] = []
-        if self.part:
-            bits.append(self.part)
-        if self.page is not None:
-            bits.append(f"p. {self.page}")
-        if self.section:
-            bits.append(self.section)
-        if self.page is None and self.line_start is not None:
-            end = self.line_end if self.line_end is not None else self.line_start
-            bits.append(f"lines {self.line_start}–{end}")
-        return ", ".join(bits)
+        return format_locator(self.part, self.page, self.section, self.line_start, self.line_end)
 
     def citation_line(self) -> str:
         """How the source is listed under a copied answer."""
