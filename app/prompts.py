@@ -60,19 +60,21 @@ def _short_path(path: str) -> str:
     return "~" + path[len(_HOME):] if _HOME not in ("", "/") and path.startswith(_HOME + os.sep) else path
 
 
-def source_header(n: int, hit: SearchHit) -> str:
-    """`[1] title — path, p. 4`; for email the sender, date and subject say more than a path."""
+def source_header(n: int, hit: SearchHit, with_path: bool = True) -> str:
+    """`[1] title — path, p. 4`; for email the sender, date and subject say more than a path. Base models get no path:
+    for a 270M completion model a path is noise (digits in it were seen to leak into answers) and it makes the
+    prompt, hence the answer, depend on where the file happens to live."""
     loc = f", {hit.locator}" if hit.locator else ""
     if hit.kind == "email" or hit.sender or hit.subject:
         bits = [b for b in (f"from {hit.sender}" if hit.sender else "", hit.date,
                             f"“{_flat(hit.subject)}”" if hit.subject else "") if b]
         return f"[{n}] Email " + ", ".join(bits) + loc
     title = _flat(hit.title) or os.path.basename(hit.path)
-    return f"[{n}] {title} — {_short_path(hit.path)}{loc}"
+    return f"[{n}] {title} — {_short_path(hit.path)}{loc}" if with_path else f"[{n}] {title}{loc}"
 
 
-def _source_block(n: int, hit: SearchHit, text: str) -> str:
-    return f"{source_header(n, hit)}\n{text}\n"
+def _source_block(n: int, hit: SearchHit, text: str, with_path: bool = True) -> str:
+    return f"{source_header(n, hit, with_path)}\n{text}\n"
 
 
 def _render(llm: PromptModel, question: str, blocks: list[str],
@@ -111,9 +113,9 @@ def build_prompt(llm: PromptModel, question: str, hits: list[SearchHit], history
     left = budget - fixed
     for n, hit in enumerate(hits, start=1):
         text = _flat(hit.text)
-        cost = llm.count_text_tokens(_source_block(n, hit, text))
+        cost = llm.count_text_tokens(_source_block(n, hit, text, llm.is_chat))
         if cost > left:
-            room = left - llm.count_text_tokens(_source_block(n, hit, "")) - 2
+            room = left - llm.count_text_tokens(_source_block(n, hit, "", llm.is_chat)) - 2
             if room >= MIN_SOURCE_TOKENS:
                 text = llm.truncate_to_tokens(text, room)
                 used.append(hit), texts.append(text)
@@ -123,7 +125,7 @@ def build_prompt(llm: PromptModel, question: str, hits: list[SearchHit], history
 
     # fragment counts can differ from the whole by a token at each seam: check the real prompt and trim until it fits
     while True:
-        blocks = [_source_block(i, h, t) for i, (h, t) in enumerate(zip(used, texts), start=1)]
+        blocks = [_source_block(i, h, t, llm.is_chat) for i, (h, t) in enumerate(zip(used, texts), start=1)]
         rendered = _render(llm, question, blocks, hist)
         total = llm.count_tokens(rendered)
         if total <= budget or not used:

@@ -13,9 +13,8 @@ import pytest
 
 import app  # noqa: F401  (privacy guard + offline switches, as in production)
 
-CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
-if not CORPORA.is_dir():
-    CORPORA = Path(os.environ.get("COVE_CORPORA", "/work/shared/corpora"))
+# The shared corpora live beside the repository (../shared/corpora); COVE_CORPORA points elsewhere.
+CORPORA = Path(os.environ.get("COVE_CORPORA") or Path(__file__).resolve().parent.parent.parent / "shared" / "corpora")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

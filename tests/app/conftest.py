@@ -3,7 +3,6 @@ passages, and a tiny in-memory retriever."""
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from indexer.hits import SearchHit
 
-CORPORA = Path(os.environ.get("COVE_CORPORA") or Path(__file__).resolve().parents[3] / "shared" / "corpora")
+from tests.conftest import CORPORA  # noqa: E402  (one definition: ../shared/corpora or COVE_CORPORA)
 SQUAD = CORPORA / "qa" / "squad-v1.1" / "dev-v1.1.json"
 
 

@@ -1,7 +1,6 @@
 """Shared fixtures for the indexer tests: the small copied fixtures and the optional shared corpora."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
 # The shared corpora live beside the repository (../shared/corpora); COVE_CORPORA points elsewhere.
-CORPORA = Path(os.environ.get("COVE_CORPORA") or REPO.parent / "shared" / "corpora")
+from tests.conftest import CORPORA  # noqa: E402  (one definition: ../shared/corpora or COVE_CORPORA)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from indexer.retrieval import Searcher
 from indexer.store import Store
 from tests.indexer.helpers import consistency_problems, make_indexer
 
-CORPORA = Path(os.environ.get("COVE_CORPORA") or Path(__file__).resolve().parents[3] / "shared" / "corpora")
+from tests.conftest import CORPORA  # noqa: E402  (one definition: ../shared/corpora or COVE_CORPORA)
 EMAIL = CORPORA / "email"
 MBOX_DIRS = ("ponymail-mbox", "perceval-mbox", "bigbang-3gpp-mbox")
 BIG = 100 * 1024 * 1024
