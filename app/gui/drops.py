@@ -163,3 +163,38 @@ class DropScope(QObject):
             self.chip.clear()
             self.notice.emit(f"The dropped files could not be indexed: {message}")
             self.changed.emit()
+
+
+class DropTarget:
+    """Mixin for the main window and the quick-ask popup: show the overlay over `drop_area()` while files are
+    dragged in, and hand dropped paths to the controller (after the drop event returns, so the source app is freed)."""
+
+    overlay: DropOverlay
+    ctl: Any
+
+    def drop_area(self) -> QWidget:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802, ANN001
+        paths = local_paths(event.mimeData())
+        if paths:
+            plan = plan_drop(paths)
+            self.overlay.show_over(self.drop_area(), bool(plan.documents or plan.models))
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.overlay.hide()
+
+    def dropEvent(self, event) -> None:  # noqa: N802, ANN001
+        from PySide6.QtCore import QTimer
+
+        self.overlay.hide()
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.ctl.handle_drop(paths, self))

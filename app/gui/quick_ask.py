@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QKeyEvent, QMouseEvent
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QLineEdit, QScrollArea, QToolButton, QVBoxLayout,
                                QWidget)
 
 from app.gui.answer_view import TurnWidget
 from app.gui.chat_view import Notice, ScopeChip
-from app.gui.drops import DropOverlay, DropScope, local_paths, plan_drop
+from app.gui.drops import DropOverlay, DropScope, DropTarget
 from app.gui.icons import app_icon, icon
 
 if TYPE_CHECKING:
     from app.gui.controller import Controller
 
 
-class QuickAskPopup(QWidget):
+class QuickAskPopup(DropTarget, QWidget):
     def __init__(self, ctl: "Controller") -> None:
         super().__init__(None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint)
@@ -196,19 +196,5 @@ class QuickAskPopup(QWidget):
         self._drag_from = None
         super().mouseReleaseEvent(event)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        paths = local_paths(event.mimeData())
-        if paths:
-            plan = plan_drop(paths)
-            self.overlay.show_over(self.area, bool(plan.documents or plan.models))
-            event.acceptProposedAction()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: N802, ANN001
-        self.overlay.hide()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self.overlay.hide()
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.ctl.handle_drop(paths, self))
+    def drop_area(self) -> QWidget:
+        return self.area

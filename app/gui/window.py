@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QToolBar, QVBoxLayout,
                                QWidget)
 
 from app.gui.answer_view import TurnWidget
 from app.gui.chat_view import ChatView, Composer
 from app.gui.conversations import ConversationSidebar
-from app.gui.drops import DropOverlay, DropScope, local_paths, plan_drop
+from app.gui.drops import DropOverlay, DropScope, DropTarget
 from app.gui.icons import app_icon, icon
 from app.gui.library import LibraryPanel
 from app.gui.model_picker import ModelPicker
@@ -34,7 +34,7 @@ SHORTCUTS = [
 ]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DropTarget, QMainWindow):
     def __init__(self, ctl: "Controller") -> None:
         super().__init__()
         self.ctl = ctl
@@ -227,28 +227,9 @@ class MainWindow(QMainWindow):
     def set_state(self, text: str) -> None:
         self.state_label.setText(text)
 
-    # drag and drop --------------------------------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        paths = local_paths(event.mimeData())
-        if paths:
-            plan = plan_drop(paths)
-            self.overlay.show_over(self.chat, bool(plan.documents or plan.models))
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001
-        event.acceptProposedAction()
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802
-        self.overlay.hide()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self.overlay.hide()
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.ctl.handle_drop(paths, self))
+    # drag and drop: DropTarget does the work ---------------------------------------------------------------------
+    def drop_area(self) -> QWidget:
+        return self.chat
 
     def show_notice(self, text: str) -> None:
         self.chat.add_notice(text)
