@@ -202,9 +202,11 @@ class Store:
         """Delete chunks that belong to no indexed document version. Returns how many were removed."""
         docs = self.documents_table.to_arrow().select(["doc_id", "sha256", "status"]).to_pylist()
         valid = {(d["doc_id"], d["sha256"]) for d in docs if d["status"] == "indexed"}
-        chunk_keys = self.chunks_table.to_arrow().select(["doc_id", "doc_sha"]) if self.chunk_count() else None
-        if chunk_keys is None:
+        n = self.chunk_count()
+        if not n:
             return 0
+        # only the two key columns: this runs at every writer start, and the whole table (vectors, text) is large
+        chunk_keys = self.chunks_table.search().select(["doc_id", "doc_sha"]).limit(n).to_arrow()
         bad: dict[str, set[str]] = {}
         n_bad = 0
         for doc_id, sha in zip(chunk_keys.column("doc_id").to_pylist(), chunk_keys.column("doc_sha").to_pylist()):
