@@ -24,6 +24,10 @@ class Embedder(Protocol):
 
 _shared_models: dict[str, object] = {}
 _shared_lock = threading.Lock()
+# One forward pass at a time: the model is shared by every thread of the process (the GUI's indexer and chat worker,
+# the watcher), a Hugging Face fast tokenizer used concurrently raises "Already borrowed", and two torch passes on a
+# small machine only slow each other down.
+_encode_lock = threading.Lock()
 
 
 def _load_shared(device: str):  # type: ignore[no-untyped-def]
@@ -41,7 +45,7 @@ def _load_shared(device: str):  # type: ignore[no-untyped-def]
 
 
 class SentenceTransformerEmbedder:
-    """The real embedder. Thread-safe to call from one worker at a time (the pipeline owns it)."""
+    """The real embedder: cheap to construct (weights load on first use), safe to call from any thread."""
 
     id = EMBEDDER_ID
     dim = EMBEDDER_DIM
@@ -62,11 +66,13 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self.model
+        with _encode_lock:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)

@@ -18,13 +18,11 @@ from app.gui.window import MainWindow
 
 
 def make_core() -> Any:
-    """The core with a serialised, lazily loaded embedder (see embedding_lock)."""
+    """The core; its embedder loads lazily (in a worker) and is thread-safe (indexer.embedding)."""
     from app.core import CoveCore
-    from app.gui.embedding_lock import SerializedEmbedder
     from app.settings import Settings
 
-    settings = Settings.load()
-    return CoveCore(settings, embedder=SerializedEmbedder(batch_size=int(settings.get("embed_batch_size", 64))))
+    return CoveCore(Settings.load())
 
 
 class Controller(QObject):

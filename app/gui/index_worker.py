@@ -91,8 +91,7 @@ class IndexWorker(QObject):
     def warm_up(self) -> None:
         try:
             self.state.emit("Loading the search model…")
-            emb = self.core.embedder
-            (emb.warm_up if hasattr(emb, "warm_up") else lambda: emb.embed(["warm up"]))()
+            self.core.embedder.embed(["warm up"])  # load torch and the weights here, not on the first question
             self.state.emit("Opening the index…")
             self.core.open_store_for_writing()
             _ = self.core.indexer  # repairs what a crash may have left

@@ -64,12 +64,11 @@ def _load_core():  # type: ignore[no-untyped-def]
         import json
 
         from app.core import CoveCore
-        from app.gui.embedding_lock import SerializedEmbedder
         from app.settings import Settings, defaults_path, user_settings_path
 
         defaults = json.loads(defaults_path().read_text(encoding="utf-8"))
         settings = Settings(defaults, {}, user_settings_path().with_name("settings.recovered.json"))
-        return CoveCore(settings, embedder=SerializedEmbedder())
+        return CoveCore(settings)
 
 
 def run(argv: Sequence[str]) -> int:

@@ -19,7 +19,7 @@ from tests.conftest import FIXTURES
 
 from app import paths, privacy
 from app.core import CoveCore
-from app.privacy_report import loosened_permissions, report
+from app.privacy_report import loosened_permissions
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -77,11 +77,10 @@ def search_folder(session_dir: Path) -> Path:
 def indexed_core(session_dir: Path, search_folder: Path, real_embedder: Any) -> Any:
     """A core whose index (in the session dir) holds the three search fixtures, built once with the real embedder."""
     from app.core import CoveCore
-    from app.gui.embedding_lock import SerializedEmbedder
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVE_DATA_DIR", str(session_dir / "core-data"))
-        core = CoveCore(make_settings(session_dir), embedder=SerializedEmbedder(real_embedder))
+        core = CoveCore(make_settings(session_dir), embedder=real_embedder)
         report = core.index([str(search_folder)])
         assert report.counts.get("indexed", 0) + report.counts.get("unchanged", 0) == 3, report.outcomes
         _ = core.searcher
@@ -92,9 +91,8 @@ def indexed_core(session_dir: Path, search_folder: Path, real_embedder: Any) -> 
 def fresh_core(tmp_path: Path, real_embedder: Any) -> Any:
     """A core with an empty index of its own (for tests that add, drop or forget files)."""
     from app.core import CoveCore
-    from app.gui.embedding_lock import SerializedEmbedder
 
-    return CoveCore(make_settings(tmp_path), embedder=SerializedEmbedder(real_embedder))
+    return CoveCore(make_settings(tmp_path), embedder=real_embedder)
 
 
 @pytest.fixture
