@@ -62,7 +62,8 @@ class Indexer:
                     cancel: threading.Event | None = None, remove_missing: bool = True) -> IndexReport:
         """Index files and folders; files gone from an indexed folder are removed from the index."""
         with self._lock:
-            return self._run(paths, on_progress, cancel or threading.Event(), remove_missing)
+            return self._sync(paths, on_progress, cancel or threading.Event(), force=False, keep_missing_roots=False,
+                              remove_missing=remove_missing, compact=True)
 
     def remove_paths(self, paths: Sequence[str]) -> list[str]:
         """Remove every document at or under these paths. Returns the removed paths."""
@@ -87,61 +88,6 @@ class Indexer:
             return len(moved)
 
     # --- the run -------------------------------------------------------------------------------------------------
-    def _run(self, paths: Sequence[str], callback: ProgressCallback | None, cancel: threading.Event,
-             remove_missing: bool) -> IndexReport:
-        tracker = ProgressTracker(callback)
-        tracker.emit(force=True)
-        docs = self.store.load_documents()
-        by_path = {d.path: d for d in docs.values()}
-        by_source: dict[str, list[DocRow]] = {}
-        for d in docs.values():
-            by_source.setdefault(d.source or d.path, []).append(d)
-        found: list[FoundFile] = []
-        problems: list[ScanProblem] = []
-        for item in scan(list(paths), self.rules):
-            (found if isinstance(item, FoundFile) else problems).append(item)
-        roots = [os.path.abspath(os.path.expanduser(p)) for p in paths]
-        tracker.files_total = len(found)
-        tracker.phase = "indexing"
-
-        problem_rows = [DocRow(doc_id=by_path[p.path].doc_id if p.path in by_path else new_doc_id(), path=p.path, kind="folder" if os.path.isdir(p.path) else "file",
-                               status="error", error=p.reason, title=os.path.basename(p.path), source=p.path,
-                               indexed_at=now()) for p in problems if not p.reason.startswith("not found")]
-        for p in problems:
-            tracker.record(FileOutcome(p.path, "error", p.reason), counts_as_file=False)
-        self.store.upsert_documents(problem_rows)
-
-        todo: list[FoundFile] = []
-        for f in found:
-            prevs = by_source.get(f.path, [])
-            if prevs and all(p.status in ("indexed", "skipped") and p.size == f.size and p.mtime == f.mtime
-                             for p in prevs):
-                tracker.record(FileOutcome(f.path, "unchanged", "", sum(p.n_chunks for p in prevs)))
-            else:
-                todo.append(f)
-
-        self._process(todo, by_source, tracker, cancel)
-
-        if not cancel.is_set() and remove_missing:
-            tracker.phase = "finishing"
-            seen = {f.path for f in found} | {p.path for p in problems}
-            dir_roots = [r for r in roots if os.path.isdir(r)]
-            stale = [d for d in docs.values() if (d.source or d.path) not in seen
-                     and (any(under(d.source or d.path, r) for r in dir_roots)
-                          or ((d.source or d.path) in roots and not os.path.exists(d.source or d.path)))]
-            if stale:
-                self._delete_docs(stale)  # (mail) via the ledger: a message still stored elsewhere is re-pointed
-                for d in stale:
-                    tracker.record(FileOutcome(d.path, "removed", "no longer on disk"), counts_as_file=False)
-        if not cancel.is_set():
-            tracker.phase = "finishing"
-            tracker.emit(force=True)
-            self.store.ensure_fts_index()
-            self.store.optimize()
-        tracker.phase = "cancelled" if cancel.is_set() else "done"
-        tracker.emit(force=True)
-        return tracker.report(cancel.is_set())
-
     def _process(self, todo: list[FoundFile], by_source: dict[str, list[DocRow]], tracker: ProgressTracker,
                  cancel: threading.Event) -> None:
         cfg = PrepareConfig(int(self.config.max_file_mb * 1024 * 1024), self.config.chunk_tokens, self.config.overlap_tokens)
@@ -267,7 +213,8 @@ class Indexer:
         (id and chunks kept). `force` hashes files even when size and mtime match (journal replay after a crash);
         `keep_missing_roots` leaves documents under a vanished root alone (an unmounted drive is not a delete)."""
         with self._lock:
-            return self._sync(paths, on_progress, cancel or threading.Event(), force, keep_missing_roots)
+            return self._sync(paths, on_progress, cancel or threading.Event(), force=force,
+                              keep_missing_roots=keep_missing_roots)
 
     def optimize(self) -> None:
         """Compact the small writes live updates leave behind (the watcher calls this when it is idle)."""
@@ -275,9 +222,12 @@ class Indexer:
             self.store.ensure_fts_index()
             self.store.optimize()
 
-    def _sync(self, paths: Sequence[str], callback: ProgressCallback | None, cancel: threading.Event, force: bool,
-              keep_missing_roots: bool) -> IndexReport:
+    def _sync(self, paths: Sequence[str], callback: ProgressCallback | None, cancel: threading.Event, *, force: bool,
+              keep_missing_roots: bool, remove_missing: bool = True, compact: bool = False) -> IndexReport:
+        """The one indexing run behind `index_paths` (CLI, GUI: compacts at the end) and `index_changed` (the watcher,
+        which compacts when idle): scan, record problems, move renamed files, index what changed, drop what is gone."""
         tracker = ProgressTracker(callback)
+        tracker.emit(force=True)
         docs = self.store.load_documents()
         by_source: dict[str, list[DocRow]] = {}
         for d in docs.values():
@@ -292,7 +242,7 @@ class Indexer:
         problems = [p for p in problems if not p.reason.startswith("not found")]
         tracker.files_total, tracker.phase = len(found), "indexing"
         seen = {f.path for f in found} | {p.path for p in problems}
-        stale = {d.doc_id: d for d in docs.values() if (d.source or d.path) not in seen
+        stale = {d.doc_id: d for d in docs.values() if remove_missing and (d.source or d.path) not in seen
                  and any(under(d.source or d.path, r) for r in roots)
                  and not (keep_missing_roots and any(under(d.source or d.path, r) for r in missing))}
         handled = self._renamed(found, by_source, stale, tracker)
@@ -319,7 +269,12 @@ class Indexer:
             for d in stale.values():
                 tracker.record(FileOutcome(d.path, "removed", "no longer on disk"), counts_as_file=False)
         if not cancel.is_set():
+            if compact:
+                tracker.phase = "finishing"
+                tracker.emit(force=True)
             self.store.ensure_fts_index()
+            if compact:
+                self.store.optimize()
         tracker.phase = "cancelled" if cancel.is_set() else "done"
         tracker.emit(force=True)
         return tracker.report(cancel.is_set())
