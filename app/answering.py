@@ -3,13 +3,18 @@ nothing relevant was found (the model is never asked to answer from nothing), bu
 tokens, and finish with the citation-cleaned answer and its sources. The GUI/CLI consume the event iterator."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Union
 
-from app.prompts import attribute, build_prompt, clean_citations, standalone_query
+from app.evidence import (
+    Candidate, Evidence, SentenceEmbedder, focus_passages, is_refusal, rank_sentences, supported, to_evidence,
+)
+from app.prompts import build_prompt, clean_citations, standalone_query
+from app.sentences import first_sentence_end
 from indexer.hits import SearchHit
 
 NOT_FOUND_ANSWER = "I couldn't find anything about that in your documents."
@@ -52,6 +57,7 @@ class Source:
     n: int  # the [n] used in the answer
     hit: SearchHit
     cited: bool  # whether the answer cites it (the rest were shown to the model but not used)
+    evidence: tuple[Evidence, ...] = ()  # the sentence(s) of hit.text that support the answer, best first
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ class Done:
     timings: dict = field(default_factory=dict)
     not_found: bool = False
     cancelled: bool = False
+    verified: bool = False  # every number and name of the answer, and most of its words, are in its sources
+    draft: str = ""  # what the model said, when `answer` had to be replaced by the evidence (verified is False)
 
     @property
     def cited_sources(self) -> tuple[Source, ...]:
@@ -77,16 +85,18 @@ def is_relevant(hits: Sequence[SearchHit], min_similarity: float) -> bool:
 def answer(question: str, *, retriever: Retriever, llm: AnswerModel,
            history_turns: Sequence[tuple[str, str]] = (), k: int = 5, scope: list[str] | None = None,
            stop_event: threading.Event | None = None, min_similarity: float = DEFAULT_MIN_SIMILARITY,
-           email_only: bool = False, answer_tokens: int = 192, temperature: float = 0.0) -> Iterator[AnswerEvent]:
+           email_only: bool = False, answer_tokens: int = 192, temperature: float = 0.0,
+           embedder: SentenceEmbedder | None = None, focus: bool = True) -> Iterator[AnswerEvent]:
     """Yield Retrieved, then Token pieces, then exactly one Done. Setting stop_event ends generation at the next
-    token; Done then carries what was produced so far with cancelled=True."""
+    token; Done then carries what was produced so far with cancelled=True. `embedder` (default: the retriever's)
+    scores sentences for the focused prompt and the evidence; `focus=False` shows the model whole chunks."""
     history = list(history_turns)
     t0 = time.perf_counter()
     query = standalone_query(llm, history, question)
     hits = list(retriever.search(query, k, scope=scope, email_only=email_only))
     retrieve_ms = (time.perf_counter() - t0) * 1000
     yield Retrieved(tuple(hits), retrieve_ms, query)
-    timings: dict = {"retrieve_ms": retrieve_ms, "ttft_ms": 0.0, "total_ms": 0.0, "tokens": 0,
+    timings: dict = {"retrieve_ms": retrieve_ms, "select_ms": 0.0, "ttft_ms": 0.0, "total_ms": 0.0, "tokens": 0,
                      "tokens_per_s": 0.0, "model": getattr(llm, "name", ""), "query": query}
 
     if not hits or not is_relevant(hits, min_similarity):
@@ -97,28 +107,96 @@ def answer(question: str, *, retriever: Retriever, llm: AnswerModel,
         yield Done("", (), timings, cancelled=True)
         return
 
+    if embedder is None:
+        embedder = getattr(retriever, "embedder", None)
+    t_sel = time.perf_counter()
+    ranked = rank_sentences(query, hits, embedder)
+    texts = None
+    if focus and ranked:
+        passages = focus_passages(ranked, hits)
+        hits, texts = [hits[i] for i, _ in passages], [t for _, t in passages]
+    timings["select_ms"] = (time.perf_counter() - t_sel) * 1000
+
     # Base models see the rewritten question and no history (they cannot use it); chat models get both.
     prompt = build_prompt(llm, question if llm.is_chat else query, hits, history if llm.is_chat else [],
-                          answer_tokens=answer_tokens)
+                          answer_tokens=answer_tokens, texts=texts)
     pieces: list[str] = []
     for piece in llm.stream(prompt.prompt, max_tokens=min(answer_tokens, prompt.max_answer_tokens),
-                            stop=list(prompt.stop), stop_event=stop_event, temperature=temperature, lstrip=True):
+                            stop=list(prompt.stop), stop_event=stop_event, temperature=temperature, lstrip=True,
+                            stop_at=None if llm.is_chat else first_sentence_end):
         pieces.append(piece)
         yield Token(piece)
     cancelled = stop_event is not None and stop_event.is_set()
-
     run = getattr(llm, "last_timings", None)
-    text, cited = clean_citations("".join(pieces), len(prompt.hits))
-    if text and not cited and not cancelled:
-        # Small base models often answer correctly but forget the [n]: cite the source the answer was taken from.
-        n = attribute(text, [h.text for h in prompt.hits])
-        if n is not None:
-            text, cited = f"{text.rstrip(' .')} [{n}]", [n]
-    if text and not cancelled and getattr(run, "stopped", "") == "stop_sequence" and text[-1] not in ".!?":
-        text += "."  # the ". " stop sequence ate the full stop
     if run is not None:
         timings.update(ttft_ms=run.ttft_ms, gen_total_ms=run.total_ms, tokens=run.tokens,
                        tokens_per_s=run.tokens_per_s, prompt_tokens=run.prompt_tokens, stopped=run.stopped)
+    text, cited = clean_citations("".join(pieces), len(prompt.hits))
+    if text and not cancelled and getattr(run, "stopped", "") == "stop_sequence" and text[-1] not in ".!?]":
+        text += "."  # a line-break stop: end the sentence
+    if cancelled:
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        yield Done(text, tuple(Source(n, h, n in cited) for n, h in zip(prompt.numbers, prompt.hits)), timings,
+                   cancelled=True)
+        return
+    done = check_answer(query, text, cited, list(prompt.hits), embedder)
+    timings["verify_ms"] = done.timings.get("verify_ms", 0.0)
     timings["total_ms"] = (time.perf_counter() - t0) * 1000
-    sources = tuple(Source(n, h, n in cited) for n, h in zip(prompt.numbers, prompt.hits))
-    yield Done(text, sources, timings, cancelled=cancelled)
+    yield Done(done.answer, done.sources, timings, verified=done.verified, draft=done.draft)
+
+
+def _source_texts(hits: Sequence[SearchHit]) -> list[str]:
+    """What a source says, including what its header says (an email's sender and subject are facts too)."""
+    return [" \n ".join(x for x in (h.title, h.sender, h.subject, h.date, h.text) if x) for h in hits]
+
+
+def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHit],
+                 embedder: SentenceEmbedder | None) -> Done:
+    """Evidence for every source and the verdict on the answer. An answer whose numbers, names or most words are in
+    no source is not presented as fact: the best evidence sentence replaces it ("Your documents say: …")."""
+    t0 = time.perf_counter()
+    plain = _strip_citations(text)
+    support = supported(plain, _source_texts(hits)) if plain and not is_refusal(plain) else None
+    verified = bool(support and support.ok)
+    ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "")
+    best: dict[int, list[Candidate]] = {}
+    for c in ranked:
+        best.setdefault(c.source, []).append(c)
+    draft = ""
+    if verified:
+        holder = ranked[0].source + 1 if ranked else None
+        if cited:
+            cited_ok = supported(plain, _source_texts([hits[n - 1] for n in cited])).ok
+            if not cited_ok and holder is not None and holder not in cited:
+                text, cited = _recite(text, holder), [holder]  # the model cited a source that does not say it
+        elif holder is not None:
+            text, cited = f"{text.rstrip(' .')} [{holder}].", [holder]
+    elif plain and is_refusal(plain):
+        cited = []  # "I could not find …" is not a claim: keep it, with the closest evidence on each source
+    elif ranked or hits:
+        draft = text
+        top = next((c for c in ranked if c.span.kind != "header"), None)
+        if top is not None:
+            n = top.source + 1
+            quote = " ".join(top.text.split())
+            text, cited = f"Your documents say: “{quote}” [{n}]", [n]
+            best[top.source] = [top] + [c for c in best.get(top.source, []) if c is not top]
+        else:
+            text, cited = NOT_FOUND_ANSWER, []
+    sources = []
+    for n, hit in enumerate(hits, start=1):
+        cands = best.get(n - 1, [])[: 2 if n in cited else 1]
+        sources.append(Source(n, hit, n in cited, tuple(to_evidence(c, hits) for c in cands)))
+    return Done(text, tuple(sources), {"verify_ms": (time.perf_counter() - t0) * 1000}, verified=verified,
+                draft=draft)
+
+
+_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def _strip_citations(text: str) -> str:
+    return _CITATION.sub("", text).strip()
+
+
+def _recite(text: str, n: int) -> str:
+    return f"{_strip_citations(text).rstrip(' .')} [{n}]."

@@ -74,7 +74,8 @@ class Assistant:
                         k=k or int(s.get("answer_k", 5)), scope=scope, email_only=email_only,
                         stop_event=stop_event, min_similarity=float(s.get("min_similarity", 0.3)),
                         answer_tokens=int(s.get("max_answer_tokens", 384)),
-                        temperature=float(s.get("temperature", 0.1)))
+                        temperature=float(s.get("temperature", 0.1)),
+                        embedder=getattr(self.core.searcher, "embedder", None))
         for event in events:
             if isinstance(event, Done):
                 self.last_conversation_id = self._remember(question, event, conversation_id)

@@ -13,7 +13,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,10 +250,14 @@ class LocalLLM:
     def stream(self, prompt: Prompt, *, max_tokens: int = 256, stop: Sequence[str] = (),
                stop_event: threading.Event | None = None, temperature: float = 0.0,
                top_k: int = 40, top_p: float = 0.95, min_p: float = 0.05,
-               repeat_penalty: float = 1.0, lstrip: bool = False) -> Iterator[str]:
+               repeat_penalty: float = 1.0, lstrip: bool = False,
+               stop_at: Callable[[str], int] | None = None) -> Iterator[str]:
         """Yield text pieces as they are generated. Stops at end-of-generation tokens, at the first stop sequence
         (never yielding it, nor any text after it), after max_tokens, or as soon as stop_event is set.
-        With lstrip, leading whitespace is dropped and cannot trigger a stop sequence such as "\n"."""
+        With lstrip, leading whitespace is dropped and cannot trigger a stop sequence such as "\n".
+        `stop_at(text)` sees everything generated so far and returns where to cut it (or -1): a stop that needs
+        context, such as "the end of the first sentence, but not the full stop of an initial"; a trailing full
+        stop is held back until the next piece shows whether it ends the sentence."""
         t0 = time.perf_counter()
         tokens = self.tokenize(prompt)
         if len(tokens) >= self.n_ctx:
@@ -266,6 +270,7 @@ class LocalLLM:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         is_eog, detok = self._llama_cpp.llama_vocab_is_eog, self._model.detokenize
         pending, produced, ttft, reason = "", 0, 0.0, "length"
+        whole = ""  # everything handed out so far (stop_at sees it with the pending tail)
         gen = self._llm.generate(tokens, top_k=top_k, top_p=top_p, min_p=min_p, temp=temperature,
                                  repeat_penalty=repeat_penalty)
         try:
@@ -285,17 +290,26 @@ class LocalLLM:
                             break
                         continue
                     lstrip = False
-                if stops:
+                if stops or stop_at is not None:
                     cut = min((i for i in (pending.find(s) for s in stops) if i >= 0), default=-1)
                     if cut >= 0:
                         pending, reason = pending[:cut], "stop_sequence"
+                    if stop_at is not None:
+                        at = stop_at(whole + pending) - len(whole)
+                        if at >= 0:
+                            pending, reason = pending[:at], "stop_sequence"
+                    if reason == "stop_sequence":
                         break
                     # hold back a tail that could still grow into a stop sequence
                     keep = next((k for k in range(min(hold, len(pending)), 0, -1)
                                  if any(s.startswith(pending[-k:]) for s in stops)), 0)
+                    if stop_at is not None and keep < len(pending) and pending[-keep - 1] in ".!?":
+                        keep += 1  # a full stop that may yet end the sentence
+                    keep = min(keep, len(pending))
                     out, pending = (pending[:-keep], pending[-keep:]) if keep else (pending, "")
                 else:
                     out, pending = pending, ""
+                whole += out
                 if out:
                     if not ttft:
                         ttft = time.perf_counter() - t0

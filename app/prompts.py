@@ -90,7 +90,7 @@ def _render(llm: PromptModel, question: str, blocks: list[str],
 
 
 def build_prompt(llm: PromptModel, question: str, hits: list[SearchHit], history: list[tuple[str, str]],
-                 *, answer_tokens: int) -> Prompt:
+                 *, answer_tokens: int, texts: Sequence[str] | None = None) -> Prompt:
     """Fit instruction + sources + question (+ recent history for chat models) into n_ctx - answer_tokens.
     History keeps its newest turns within half the budget. Sources are added best-ranked first; the first one that does not fit whole is cut by tokens and the rest
     dropped. Base models get no history: they cannot use it, so follow-ups arrive already rewritten."""
@@ -109,33 +109,33 @@ def build_prompt(llm: PromptModel, question: str, hits: list[SearchHit], history
 
     blocks: list[str] = []
     used: list[SearchHit] = []
-    texts: list[str] = []
+    shown: list[str] = []
     left = budget - fixed
     for n, hit in enumerate(hits, start=1):
-        text = _flat(hit.text)
-        cost = llm.count_text_tokens(_source_block(n, hit, text, llm.is_chat))
+        text = _flat(texts[n - 1] if texts is not None else hit.text)
+        cost = llm.count_text_tokens(_source_block(n, hit, text, False))
         if cost > left:
-            room = left - llm.count_text_tokens(_source_block(n, hit, "", llm.is_chat)) - 2
+            room = left - llm.count_text_tokens(_source_block(n, hit, "", False)) - 2
             if room >= MIN_SOURCE_TOKENS:
                 text = llm.truncate_to_tokens(text, room)
-                used.append(hit), texts.append(text)
+                used.append(hit), shown.append(text)
             break
-        used.append(hit), texts.append(text)
+        used.append(hit), shown.append(text)
         left -= cost
 
     # fragment counts can differ from the whole by a token at each seam: check the real prompt and trim until it fits
     while True:
-        blocks = [_source_block(i, h, t, llm.is_chat) for i, (h, t) in enumerate(zip(used, texts), start=1)]
+        blocks = [_source_block(i, h, t, False) for i, (h, t) in enumerate(zip(used, shown), start=1)]
         rendered = _render(llm, question, blocks, hist)
         total = llm.count_tokens(rendered)
         if total <= budget or not used:
             break
         over = total - budget
-        keep = llm.count_text_tokens(texts[-1]) - over - 4
+        keep = llm.count_text_tokens(shown[-1]) - over - 4
         if keep >= MIN_SOURCE_TOKENS:
-            texts[-1] = llm.truncate_to_tokens(texts[-1], keep)
+            shown[-1] = llm.truncate_to_tokens(shown[-1], keep)
         else:
-            used.pop(), texts.pop()
+            used.pop(), shown.pop()
     stops = () if llm.is_chat else COMPLETION_STOPS
     return Prompt(prompt=rendered, stop=stops, hits=tuple(used), numbers=tuple(range(1, len(used) + 1)),
                   prompt_tokens=total, max_answer_tokens=llm.n_ctx - total)

@@ -69,7 +69,8 @@ def test_answer_contains_the_fact_and_cites_its_source(llm, newcastle_hits):
         assert "[1]" in done.answer, done.answer
         assert [s.n for s in done.cited_sources] == [1]
         assert done.cited_sources[0].hit.path == "/docs/newcastle.txt"
-        assert [s.n for s in done.sources] == [1, 2, 3]
+        # the focused prompt shows only sources with a selected sentence, numbered in the order shown
+        assert [s.n for s in done.sources] == list(range(1, len(done.sources) + 1)) and len(done.sources) >= 1
         streamed = "".join(e.text for e in events if isinstance(e, Token))
         assert "eordie" in streamed
         assert not done.not_found and not done.cancelled

@@ -1,0 +1,226 @@
+"""Evidence: the exact sentences of the retrieved chunks that hold an answer, and the check that an answer says
+nothing its sources do not.
+
+Two uses of one scorer:
+- before generation, `rank_sentences(question)` picks the sentences the focused prompt shows a small model;
+- after generation, `rank_sentences(question, answer)` picks the sentence(s) that support the answer, and
+  `supported()` decides whether the answer may be presented as fact (`verified`).
+
+Sentence score = cosine(question, sentence) with the bundled embedder + weighted overlap of the question's content
+words + (after generation) how much of the answer the sentence contains. Email header lines are never evidence for
+the question alone (they share every word of the subject with it); a header line is evidence only when it holds the
+answer itself (a sender's full name for "who…?").
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from app.sentences import Span, split_sentences
+from indexer.hits import SearchHit
+
+_WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
+STOPWORDS = frozenset("""a an the of in on at to for from by with about and or but is are was were be been being do does
+did what which who whom whose when where why how many much can could would should will shall may might must have has
+had i me my we our you your it its this that these those there their they them he him his she her not no yes please
+tell show give find list say said also any some all more most other than then so as if into over under up down out
+just only very really know think mean want need get got one use used using""".split())
+
+# Weights chosen on the answer development set and 150 SQuAD dev questions (tests/benchmarks/bench_answers.py):
+# embedding similarity alone put the answer sentence first for 52% of SQuAD questions, term overlap alone 58%,
+# the sum 66%; adding the generated answer's words after generation lifts "evidence holds the answer" further.
+W_COSINE, W_OVERLAP, W_ANSWER, W_RANK = 1.0, 1.0, 1.5, 0.15
+
+
+class SentenceEmbedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a source chunk: hit.text[start:end] == text. `page` repeats the chunk's page for PDFs."""
+
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: int  # index into the hits
+    span: Span
+    text: str
+    score: float
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().strip("'’.-") for w in _WORD.findall(text)]
+
+
+def stem(word: str) -> str:
+    """Crude plural/tense folding so "certificates" meets "certificate" and "started" meets "start"."""
+    for suffix in ("ies", "es", "s", "ing", "ed"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w and w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
+            seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+def _overlap(terms: Sequence[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
+    if not terms:
+        return 0.0
+    total = sum(idf.get(t, 1.0) for t in terms)
+    return sum(idf.get(t, 1.0) for t in terms if t in sentence_terms) / total if total else 0.0
+
+
+def candidates(hits: Sequence[SearchHit]) -> list[tuple[int, Span, str]]:
+    out = []
+    for i, hit in enumerate(hits):
+        for span in split_sentences(hit.text):
+            out.append((i, span, hit.text[span.start:span.end]))
+    return out
+
+
+def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceEmbedder | None, *,
+                   answer: str = "", question_vec: np.ndarray | None = None) -> list[Candidate]:
+    """Every sentence of every hit, best first. With an `answer`, sentences that contain it rise, and header
+    lines count only when they contain it."""
+    cands = candidates(hits)
+    if not cands:
+        return []
+    terms_of = [set(content_terms(text)) for _, _, text in cands]
+    n = len(cands)
+    df: dict[str, int] = {}
+    for ts in terms_of:
+        for t in ts:
+            df[t] = df.get(t, 0) + 1
+    idf = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+    q_terms = content_terms(question)
+    a_terms = [t for t in content_terms(answer) if t not in q_terms] if answer else []
+    cos = np.zeros(n, dtype=np.float32)
+    a_cos = np.zeros(n, dtype=np.float32)
+    if embedder is not None:
+        texts = [text for _, _, text in cands]
+        extra = [question] if question_vec is None else []
+        if answer:
+            extra.append(answer)
+        vecs = embedder.embed(extra + texts)
+        qv = question_vec if question_vec is not None else vecs[0]
+        svecs = vecs[len(extra):]
+        cos = svecs @ qv
+        if answer:
+            a_cos = svecs @ vecs[len(extra) - 1]
+    out: list[Candidate] = []
+    for j, ((i, span, text), ts) in enumerate(zip(cands, terms_of)):
+        a_hit = _overlap(a_terms, ts, idf) if a_terms else 0.0
+        if span.kind == "header" and a_hit < 0.5:
+            continue  # a header line only supports an answer it contains
+        score = W_COSINE * float(cos[j]) + W_OVERLAP * _overlap(q_terms, ts, idf) - W_RANK * i / max(1, len(hits))
+        if answer:
+            score += W_ANSWER * a_hit + 0.5 * float(a_cos[j])
+        if span.kind == "quote":
+            score *= 0.8
+        if len(text) < 12:
+            score *= 0.5  # "Hi all." and "Thanks," are never evidence
+        out.append(Candidate(i, span, text, score))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def to_evidence(c: Candidate, hits: Sequence[SearchHit]) -> Evidence:
+    return Evidence(c.text, c.span.start, c.span.end, hits[c.source].page, round(c.score, 4))
+
+
+# verification --------------------------------------------------------------------------------------------------
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_REFUSAL = re.compile(r"\b(could ?n[o']t find|not (?:found|mentioned|stated|in the (?:sources|documents))|"
+                      r"no information|does not (?:say|mention)|do not (?:say|mention|contain))\b", re.I)
+
+
+def is_refusal(answer: str) -> bool:
+    return bool(_REFUSAL.search(answer))
+
+
+def _norm(text: str) -> str:
+    return " ".join(words(text))
+
+
+@dataclass(frozen=True)
+class Support:
+    ok: bool
+    coverage: float  # share of the answer's content terms found in the sources
+    missing: tuple[str, ...]  # numbers and names of the answer that appear in no source
+
+
+def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.6) -> Support:
+    """An answer is supported when every number and every capitalised name in it occurs in some source, and at
+    least `min_coverage` of its content terms do. "128 characters" against sources that say 72 fails on the
+    number; a name that appears in no source fails on the name."""
+    plain = re.sub(r"\[\d+(?:\s*,\s*\d+)*\]", " ", answer)
+    corpus = " \n ".join(source_texts)
+    corpus_terms = {stem(w) for w in words(corpus)}
+    corpus_numbers = set(_NUMBER.findall(corpus))
+    missing: list[str] = []
+    for num in _NUMBER.findall(plain):
+        if num not in corpus_numbers and num.replace(",", "") not in corpus_numbers:
+            missing.append(num)
+    for tok in re.findall(r"\b[A-Z][\w'’-]+", plain):
+        low = tok.lower().strip("'’-")
+        if low in STOPWORDS or stem(low) in corpus_terms:
+            continue
+        missing.append(tok)
+    terms = content_terms(plain)
+    coverage = sum(1 for t in terms if t in corpus_terms) / len(terms) if terms else 0.0
+    return Support(not missing and bool(terms) and coverage >= min_coverage, round(coverage, 3), tuple(missing))
+
+
+# the focused prompt ---------------------------------------------------------------------------------------------
+# Measured on 150 SQuAD dev questions and the answer development set with the bundled 270M model (see
+# tests/benchmarks/bench_answers.py): whole chunks vs the best sentences — the table lives in app/answering.py.
+FOCUS_SENTENCES = 6
+FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them
+
+
+def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, sentences: int = FOCUS_SENTENCES,
+                   context: int = FOCUS_CONTEXT) -> list[tuple[int, str]]:
+    """(hit index, text) for the prompt: the best `sentences` sentences (header lines never), each hit's in
+    document order, hits ordered by their best sentence; the top `context` sentences bring their predecessor."""
+    chosen: dict[int, dict[int, Span]] = {}
+    order: list[int] = []
+    spans_of = {i: split_sentences(h.text) for i, h in enumerate(hits)}
+    for rank, c in enumerate(c for c in ranked if c.span.kind != "header"):
+        if rank >= sentences:
+            break
+        picked = chosen.setdefault(c.source, {})
+        if c.source not in order:
+            order.append(c.source)
+        picked[c.span.start] = c.span
+        if rank < context:
+            spans = spans_of[c.source]
+            k = next((j for j, sp in enumerate(spans) if sp.start == c.span.start), -1)
+            if k > 0 and spans[k - 1].kind != "header":
+                picked[spans[k - 1].start] = spans[k - 1]
+    out: list[tuple[int, str]] = []
+    for i in order:
+        text, last_end = "", None
+        for span in sorted(chosen[i].values(), key=lambda sp: sp.start):
+            piece = " ".join(hits[i].text[span.start:span.end].split())
+            gap = last_end is not None and hits[i].text[last_end:span.start].strip()
+            text += ("" if last_end is None else (" … " if gap else " ")) + piece
+            last_end = span.end
+        out.append((i, text))
+    return out

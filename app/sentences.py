@@ -1,0 +1,151 @@
+"""Sentence spans inside a retrieved chunk, with character offsets into the chunk text, for evidence and for the
+focused prompt. Email header lines (`Subject:`, `From:` … that start an email chunk) and quoted reply lines are
+marked, because a sentence selector that cannot tell a header from the body picks `Subject:` lines every time (seen
+on every email question of the development set before this module existed).
+
+Why not a library (nltk punkt, spaCy): both need model/data downloads or hundreds of MB; the chunks are short and
+the failure that matters here — initials, abbreviations, versions and decimals ending a sentence — is handled by the
+rules below and by tests."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HEADER_FIELDS = ("Subject", "From", "To", "Cc", "Date", "Attachments", "Sent", "Reply-To")
+_HEADER_LINE = re.compile(r"^(?:%s):\s" % "|".join(HEADER_FIELDS))
+_BULLET = re.compile(r"^\s*(?:[-*+•]\s|\d{1,3}[.)]\s|#{1,6}\s|\|)")
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by white space and an upper-case letter, digit,
+# quote or bracket. What may not end one: an initial ("Jack M. Nilles"), a known abbreviation ("e.g. the"), a
+# version or number ("v2.4. Then" is kept whole; "3.5 " never matches because no space follows the first dot).
+_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+ABBREVIATIONS = frozenset("""e.g i.e etc vs cf al approx ca mr mrs ms dr prof st jr sr no nos fig figs inc ltd co corp
+dept est vol vols ed eds p pp ch sec op jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen col lt sgt rev
+u.s u.k a.m p.m ph.d""".split())
+MAX_SENTENCE_CHARS = 400  # longer runs (tables, code, run-on lists) are cut into windows of about this size
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str = "text"  # "text", "header" (an email header line) or "quote" (a quoted reply line)
+
+
+def _word_before(text: str, dot: int) -> str:
+    i = dot
+    while i > 0 and not text[i - 1].isspace() and text[i - 1] not in "([\"'“":
+        i -= 1
+    return text[i:dot]
+
+
+def is_false_end(text: str, dot: int) -> bool:
+    """True when the full stop at `dot` belongs to an initial, an abbreviation, a version or a number."""
+    if text[dot] != ".":
+        return False
+    word = _word_before(text, dot)
+    bare = word.strip("\"'“‘(").lower()
+    if len(bare) == 1 and bare.isalpha():
+        return True  # an initial: "M." in "Jack M. Nilles"
+    if bare in ABBREVIATIONS or bare.rstrip(".") in ABBREVIATIONS:
+        return True
+    if re.fullmatch(r"v\d+(?:\.\d+)*|\d+(?:\.\d+)+", bare):
+        return True  # "v2.4." or "2.4.": a version, not the end of a thought (a plain "1998." still ends one)
+    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", bare))  # "e.g", "i.e", "u.s" written without the last dot
+
+
+def sentence_ends(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Offsets just after each sentence-ending punctuation mark (and its closing quotes) in text[start:end]."""
+    stop = len(text) if end is None else end
+    out: list[int] = []
+    for m in _END.finditer(text, start, stop):
+        if is_false_end(text, m.start()):
+            continue
+        out.append(m.start() + len(m.group(0).rstrip()))
+    return out
+
+
+def _segments(text: str) -> list[Span]:
+    """Lines grouped into paragraphs; a line break separates when the next line is a list item or header line,
+    when the line ends a sentence or a heading (short line), or when it is a header/quote line itself."""
+    spans: list[Span] = []
+    pos, n = 0, len(text)
+    lines: list[tuple[int, int]] = []
+    while pos <= n:
+        nl = text.find("\n", pos)
+        e = n if nl < 0 else nl
+        lines.append((pos, e))
+        if nl < 0:
+            break
+        pos = nl + 1
+    in_headers = True
+    cur: list[tuple[int, int]] = []
+    cur_kind = "text"
+
+    def flush() -> None:
+        nonlocal cur
+        if cur:
+            spans.append(Span(cur[0][0], cur[-1][1], cur_kind))
+        cur = []
+
+    for s, e in lines:
+        line = text[s:e]
+        if not line.strip():
+            flush()
+            in_headers = False
+            continue
+        if in_headers and _HEADER_LINE.match(line):
+            flush()
+            spans.append(Span(s, e, "header"))
+            continue
+        in_headers = False
+        kind = "quote" if line.lstrip().startswith(">") else "text"
+        if cur and (kind != cur_kind or _BULLET.match(line)):
+            flush()
+        cur_kind = kind
+        cur.append((s, e))
+        stripped = line.rstrip()
+        if kind == "text" and (len(stripped) < 40 and not stripped.endswith(",") or stripped.endswith(":")):
+            flush()  # a heading, a short list line, or "…as follows:"
+    flush()
+    return spans
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Every sentence (or header line, or quoted line group) of `text`, in order, with exact offsets:
+    text[span.start:span.end] is the sentence, without surrounding white space."""
+    out: list[Span] = []
+    for seg in _segments(text):
+        if seg.kind == "header":
+            s, e = _trim(text, seg.start, seg.end)
+            out.append(Span(s, e, "header"))
+            continue
+        cuts = [seg.start, *sentence_ends(text, seg.start, seg.end), seg.end]
+        for a, b in zip(cuts, cuts[1:]):
+            a, b = _trim(text, a, b)
+            while b - a > MAX_SENTENCE_CHARS:  # cut over-long runs at white space
+                cut = text.rfind(" ", a, a + MAX_SENTENCE_CHARS)
+                cut = cut if cut > a + MAX_SENTENCE_CHARS // 2 else a + MAX_SENTENCE_CHARS
+                s2, e2 = _trim(text, a, cut)
+                if e2 > s2:
+                    out.append(Span(s2, e2, seg.kind))
+                a, _ = _trim(text, cut, b)
+            if b > a:
+                out.append(Span(a, b, seg.kind))
+    return out
+
+
+def first_sentence_end(text: str) -> int:
+    """Where a one-sentence answer ends: just after the first real sentence end followed by white space, or -1.
+    Used as the generation stop for base models instead of the stop string ". ", which cut "Jack M. Nilles"."""
+    for m in re.finditer(r"[.!?][\"'”’)\]]*\s", text):
+        if not is_false_end(text, m.start()):
+            return m.start() + len(m.group(0).rstrip())
+    return -1
