@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 from indexer.documents import Block
 
@@ -75,19 +75,6 @@ def _locator(block: Block) -> tuple[object, ...]:
     return (block.page, block.section, block.part)
 
 
-def _group_blocks(blocks: Iterable[Block]) -> list[list[Block]]:
-    """Consecutive blocks that share a locator are packed together (small DOCX paragraphs make good chunks)."""
-    groups: list[list[Block]] = []
-    for block in blocks:
-        if not block.text.strip():
-            continue
-        if groups and _locator(groups[-1][-1]) == _locator(block):
-            groups[-1].append(block)
-        else:
-            groups.append([block])
-    return groups
-
-
 @dataclass
 class _Unit:
     text: str
@@ -97,7 +84,8 @@ class _Unit:
     paragraph_start: bool
 
 
-def _units(group: list[Block], counter: TokenCounter, max_tokens: int) -> list[_Unit]:
+def _units(group: list[Block], counter: TokenCounter, max_tokens: int) -> list[tuple[_Unit, Block]]:
+    """Sentences of these blocks with their token counts (one tokenizer call), each with the block it came from."""
     raw: list[tuple[str, Block, bool]] = []
     for block in group:
         first = True
@@ -109,13 +97,14 @@ def _units(group: list[Block], counter: TokenCounter, max_tokens: int) -> list[_
                     first = False
             first = True
     counts = counter.count_many([r[0] for r in raw])
-    units: list[_Unit] = []
+    units: list[tuple[_Unit, Block]] = []
     for (text, block, para), n in zip(raw, counts):
         if n <= max_tokens:
-            units.append(_Unit(text, n, block.line_start, block.line_end, para))
+            units.append((_Unit(text, n, block.line_start, block.line_end, para), block))
             continue
         for piece in counter.split_to_fit(text, max_tokens):
-            units.append(_Unit(piece, min(max_tokens, counter.count_many([piece])[0]), block.line_start, block.line_end, para))
+            units.append((_Unit(piece, min(max_tokens, counter.count_many([piece])[0]), block.line_start,
+                                block.line_end, para), block))
     return units
 
 
@@ -128,40 +117,92 @@ def chunk_blocks(
     max_tokens: int = 250,
 ) -> list[Chunk]:
     """Pack sentences into chunks of at most `target_tokens`, carrying ~`overlap_tokens` of the previous chunk."""
+    return list(iter_chunks(blocks, counter, target_tokens=target_tokens, overlap_tokens=overlap_tokens,
+                            max_tokens=max_tokens))
+
+
+_COUNT_BATCH_BLOCKS = 64  # blocks whose sentences are counted in one tokenizer call (~100 KB of text)
+
+
+def iter_chunks(
+    blocks: Iterable[Block],
+    counter: TokenCounter | None = None,
+    *,
+    target_tokens: int = 200,
+    overlap_tokens: int = 32,
+    max_tokens: int = 250,
+) -> Iterator[Chunk]:
+    """`chunk_blocks` as a stream: blocks are consumed and chunks yielded as soon as they are decided, so a 95 MB
+    log is never held as one list of sentences (that list is what grew past 4 GB). Same output as before."""
     counter = counter or default_token_counter()
-    chunks: list[Chunk] = []
-    for group in _group_blocks(blocks):
-        head = group[0]
-        units = _units(group, counter, min(target_tokens, max_tokens))
+    packer = _Packer(target_tokens, overlap_tokens)
+    limit = min(target_tokens, max_tokens)
+    batch: list[Block] = []
+    for block in blocks:
+        if block.text.strip():
+            batch.append(block)
+        if len(batch) >= _COUNT_BATCH_BLOCKS:
+            for unit, owner in _units(batch, counter, limit):
+                yield from packer.add(owner, unit)
+            batch = []
+    for unit, owner in _units(batch, counter, limit) if batch else ():
+        yield from packer.add(owner, unit)
+    yield from packer.close()
+
+
+class _Packer:
+    """Packs units of consecutive blocks sharing a locator into overlapping chunks, emitting a chunk as soon as the
+    unit after it is known (the original whole-group loop, made incremental)."""
+
+    def __init__(self, target: int, overlap: int) -> None:
+        self.target, self.overlap = target, overlap
+        self.head: Block | None = None
+        self.units: list[_Unit] = []
+        self.ordinal = 0
+
+    def add(self, block: Block, unit: _Unit) -> Iterator[Chunk]:
+        if self.head is not None and _locator(self.head) != _locator(block):
+            yield from self.close()
+        if self.head is None:
+            self.head = block
+        self.units.append(unit)
+        yield from self._drain(final=False)
+
+    def close(self) -> Iterator[Chunk]:
+        yield from self._drain(final=True)
+        self.head, self.units = None, []
+
+    def _drain(self, final: bool) -> Iterator[Chunk]:
+        units = self.units
         start = 0
         while start < len(units):
             end, used = start, 0
-            while end < len(units) and (used + units[end].tokens <= target_tokens or end == start):
+            while end < len(units) and (used + units[end].tokens <= self.target or end == start):
                 used += units[end].tokens + 1
                 end += 1
-            window = units[start:end]
-            text = _join(window)
-            lines = [u.line_start for u in window if u.line_start is not None]
-            ends = [u.line_end for u in window if u.line_end is not None]
-            chunks.append(
-                Chunk(
-                    ordinal=len(chunks),
-                    text=text,
-                    page=head.page,
-                    section=head.section,
-                    line_start=min(lines) if lines else None,
-                    line_end=max(ends) if ends else None,
-                    part=head.part,
-                )
-            )
+            if end >= len(units) and not final:
+                break  # the next unit may still fit: wait for it
+            yield self._chunk(units[start:end])
             if end >= len(units):
+                start = len(units)
                 break
             back, carried = end, 0
-            while back - 1 > start and carried + units[back - 1].tokens <= overlap_tokens:
+            while back - 1 > start and carried + units[back - 1].tokens <= self.overlap:
                 back -= 1
                 carried += units[back].tokens
             start = back
-    return chunks
+        if start:
+            del units[:start]
+
+    def _chunk(self, window: list[_Unit]) -> Chunk:
+        head = self.head
+        assert head is not None
+        lines = [u.line_start for u in window if u.line_start is not None]
+        ends = [u.line_end for u in window if u.line_end is not None]
+        chunk = Chunk(ordinal=self.ordinal, text=_join(window), page=head.page, section=head.section,
+                      line_start=min(lines) if lines else None, line_end=max(ends) if ends else None, part=head.part)
+        self.ordinal += 1
+        return chunk
 
 
 def _join(units: list[_Unit]) -> str:
