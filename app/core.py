@@ -18,6 +18,7 @@ class CoveCore:
         self._store: Any = None
         self._indexer: Any = None
         self._searcher: Any = None
+        self._query_embedder: Any = None  # issue 12: queries embedded without torch, see `query_embedder`
         self._watcher: Any = None  # issue 4: the folder watcher, once `watcher()` made one
         self._lock = threading.RLock()
 
@@ -70,8 +71,25 @@ class CoveCore:
             if self._searcher is None:
                 from indexer.retrieval import Searcher
 
-                self._searcher = Searcher(self.store, self.embedder)
+                self._searcher = Searcher(self.store, self.query_embedder)
             return self._searcher
+
+    @property
+    def query_embedder(self) -> Any:
+        """What embeds search queries: the torch-free numpy MiniLM when the index uses the bundled torch MiniLM (same
+        vectors, no 9 s torch import; indexer/query_embedding.py), else the index embedder itself."""
+        with self._lock:
+            if self._query_embedder is None:
+                from indexer.embedding import EMBEDDER_ID, SentenceTransformerEmbedder
+
+                emb = self.embedder  # cheap: its weights load on first embed
+                if type(emb) is SentenceTransformerEmbedder and emb.id == EMBEDDER_ID:
+                    from indexer.query_embedding import NumpyMiniLM
+
+                    self._query_embedder = NumpyMiniLM()
+                else:
+                    self._query_embedder = emb
+            return self._query_embedder
 
     # --- operations ----------------------------------------------------------------------------------------------
     def index(self, paths_: Sequence[str], **kwargs: Any) -> Any:

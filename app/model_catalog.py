@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from app.model_stores import Found, Searched, find_models
 
@@ -45,8 +45,8 @@ _CACHE_VERSION = 1
 class ModelEntry:
     """One model as listed by `cove models --json` (the README documents this shape)."""
 
-    source: str  # bundled | ollama | lmstudio | gpt4all | jan | huggingface | llamafile | downloads
-    name: str
+    source: str  # bundled | ollama | lmstudio | gpt4all | jan | huggingface | llamafile | downloads | file
+    name: str  # Ollama's tag ("llama3.2:3b") for Ollama models, Cove's label for bundled ones, else gguf_name
     path: str  # what model_path is set to when chosen (as found; may be a symlink)
     real_path: str
     size_bytes: int
@@ -63,20 +63,23 @@ class ModelEntry:
     fits: bool = True
     recommended: bool = False
     configured: bool = False
+    gguf_name: str = ""  # general.name from the header
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Catalog:
-    entries: list[ModelEntry]
+    """Frozen, so the GUI can hand it from its discovery thread to widgets."""
+
+    entries: tuple[ModelEntry, ...]
     recommended: int | None  # index into entries
     recommendation: str  # one line: which and why (or why none)
     available_bytes: int | None
     n_ctx: int
     configured_path: str  # the model_path setting ("" = bundled default)
-    searched: list[Searched] = field(default_factory=list)
+    searched: tuple[Searched, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         from app.model_provenance import BUNDLED
@@ -151,6 +154,8 @@ def _params(meta: dict[str, object], size: int, quant: str) -> tuple[str, int]:
         count = float(m["n"]) * _UNITS[m["unit"].upper()] * (int(m["experts"]) if m["experts"] else 1)
         return label, int(count)
     count = int(size * 8 / BITS_PER_WEIGHT.get(quant, 5.0))
+    if count < 1_000_000:
+        return "?", 0  # a header-only or broken file, not a model worth a size
     return "~" + _format_count(count), count
 
 
@@ -259,10 +264,11 @@ def _entry(source: str, found_path: Path, real: Path, label: str, summary: dict[
     size = int(summary.get("total_size", summary["size"]))
     params, count = summary["params"]
     return ModelEntry(
-        source=source, name=summary["name"], path=str(found_path), real_path=str(real), size_bytes=size,
+        source=source, name=label if source in ("ollama", "bundled") else summary["name"], path=str(found_path), real_path=str(real), size_bytes=size,
         params=params, params_count=int(count), quant=summary["quant"], context_length=summary["ctx"],
         chat=summary["chat"], architecture=summary["arch"], usable=summary["usable"], reason=summary["reason"],
-        store_label=label, needed_bytes=needed_memory(size, summary["kv_per_token"] * ctx_used))
+        store_label=label, needed_bytes=needed_memory(size, summary["kv_per_token"] * ctx_used),
+        gguf_name=summary["name"])
 
 
 def _llamafile_entry(found: Found) -> ModelEntry:
@@ -274,14 +280,17 @@ def _llamafile_entry(found: Found) -> ModelEntry:
         reason="a llamafile (a program with the model inside); Cove loads plain .gguf files and never extracts one")
 
 
-def bundled_models() -> list[tuple[str, Path]]:
-    """(label, path) of the bundled models that are installed. Gemma is assembled into the data dir on first use."""
-    from app.bundled_model import bundled_model_path
+def bundled_models(assemble: bool = True) -> list[tuple[str, Path]]:
+    """(label, path) of the bundled models that are installed. Gemma is assembled into the data dir on first use;
+    with assemble=False (the GUI, whose chat worker assembles it) it is listed only once it has been."""
+    from app.bundled_model import _package, bundled_model_path
     from app.bundled_smollm2 import BundledModelError, installed_path, smollm2_path
+    from app.paths import models_dir
 
     out: list[tuple[str, Path]] = []
     try:
-        out.append(("Gemma 3 270M", bundled_model_path()))
+        if assemble or (models_dir() / _package().MODEL_NAME).is_file():
+            out.append(("Gemma 3 270M", bundled_model_path()))
     except (ImportError, OSError, ValueError):
         pass  # not installed or cannot be assembled: `cove ask` reports that when it needs the model
     if installed_path() is not None:
@@ -297,7 +306,7 @@ def _rank(e: ModelEntry) -> tuple[int, float]:
     return e.params_count, BITS_PER_WEIGHT.get(e.quant, 0.0)
 
 
-def recommend(entries: list[ModelEntry], available: int | None, n_ctx: int) -> tuple[int | None, str]:
+def recommend(entries: Sequence[ModelEntry], available: int | None, n_ctx: int) -> tuple[int | None, str]:
     """The largest discovered instruct model whose estimated need leaves RESERVE_BYTES free, and why, in one line."""
     instruct = [i for i, e in enumerate(entries) if e.usable and e.chat and e.source != "bundled"]
     if not instruct:
@@ -318,6 +327,13 @@ def recommend(entries: list[ModelEntry], available: int | None, n_ctx: int) -> t
                   f"{gb(e.needed_bytes)} with a {n_ctx:,}-token context, {gb(available)} free.")
 
 
+def _is_default(e: ModelEntry) -> bool:
+    """The bundled Gemma, which model_path "" stands for."""
+    from app.bundled_model import is_bundled
+
+    return e.source == "bundled" and is_bundled(e.path)
+
+
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.realpath(a) == os.path.realpath(b)
@@ -326,7 +342,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def build_catalog(settings: Any = None, *, available: int | None | bool = True,
-                  include_bundled: bool = True) -> Catalog:
+                  include_bundled: bool = True, assemble: bool = True) -> Catalog:
     """The full list with memory estimates, the recommendation and the configured model marked. `available=True`
     measures free memory now; an int or None overrides it (tests)."""
     if settings is None:
@@ -340,11 +356,11 @@ def build_catalog(settings: Any = None, *, available: int | None | bool = True,
     entries: list[ModelEntry] = []
     bundled_real: set[str] = set()
     if include_bundled:
-        for label, path in bundled_models():
+        for label, path in bundled_models(assemble):
             summary = cache.get(path, path.resolve())
             if summary:
-                entry = _entry("bundled", path, path.resolve(), label, summary, n_ctx)
-                entries.append(replace(entry, name=label))  # the header says "Smollm2 135M 8k Lc100K Mix1 Ep2"
+                # named by Cove's label: SmolLM2's header says "Smollm2 135M 8k Lc100K Mix1 Ep2"
+                entries.append(_entry("bundled", path, path.resolve(), label, summary, n_ctx))
                 bundled_real.add(str(path.resolve()))
     found, searched = find_models()
     later: list[ModelEntry] = []
@@ -364,10 +380,10 @@ def build_catalog(settings: Any = None, *, available: int | None | bool = True,
         entries = [replace(e, fits=e.needed_bytes + RESERVE_BYTES <= avail) for e in entries]
     best, why = recommend(entries, avail, n_ctx)
     def is_configured(i: int, e: ModelEntry) -> bool:
-        return _same_file(e.path, configured) if configured else (i == 0 and e.source == "bundled")
+        return _same_file(e.path, configured) if configured else _is_default(e)
 
     entries = [replace(e, recommended=(i == best), configured=is_configured(i, e)) for i, e in enumerate(entries)]
-    return Catalog(entries, best, why, avail, n_ctx, configured, searched)
+    return Catalog(tuple(entries), best, why, avail, n_ctx, configured, tuple(searched))
 
 
 def entry_by_choice(catalog: Catalog, choice: str) -> ModelEntry | None:
@@ -380,4 +396,4 @@ def entry_by_choice(catalog: Catalog, choice: str) -> ModelEntry | None:
 
 def model_path_setting(entry: ModelEntry, catalog: Catalog) -> str:
     """The value `model_path` gets: "" for the bundled default (so updates of the bundled file follow), else the path."""
-    return "" if catalog.entries and entry is catalog.entries[0] and entry.source == "bundled" else entry.path
+    return "" if _is_default(entry) else entry.path

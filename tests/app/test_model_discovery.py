@@ -56,7 +56,8 @@ def test_finds_ollama_and_lmstudio_models_with_header_details(stores: dict[str, 
     found = _by_source(cat)
     assert set(found) == {"ollama", "lmstudio"}, cat.entries
     smol, gemma = found["ollama"], found["lmstudio"]
-    assert smol.store_label == "smollm2:135m" and smol.path == str(stores["ollama"])
+    assert smol.name == smol.store_label == "smollm2:135m" and smol.path == str(stores["ollama"])
+    assert smol.gguf_name.startswith("Smollm2 135M")  # the header's general.name
     assert smol.real_path == str(smol_path.resolve())
     assert (smol.architecture, smol.quant, smol.context_length, smol.chat) == ("llama", "Q4_1", 8192, True)
     assert (smol.params, smol.params_count, smol.size_bytes) == ("135M", 135_000_000, smol_path.stat().st_size)
@@ -176,7 +177,7 @@ def test_cove_models_json_lists_them_and_use_sets_model_path(stores: dict[str, P
     from app.cli import main
     from app.settings import Settings
 
-    monkeypatch.setattr("app.model_catalog.bundled_models", lambda: [])  # the stores hold the same two files
+    monkeypatch.setattr("app.model_catalog.bundled_models", lambda assemble=True: [])  # the stores hold the same two files
     assert main(["models", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"models", "recommended", "recommendation", "memory", "configured", "searched", "provenance"}
