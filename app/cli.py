@@ -98,8 +98,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)} (check the path and try again)")
     core = _core()
+    for path in core.index_again(args.paths):  # naming a forgotten path is the explicit "index it again" (issue 13)
+        print(f"cove: {path} was forgotten; indexing it again as asked", file=sys.stderr)
     core.open_store_for_writing(rebuild=args.rebuild)
     progress = ProgressLine(sys.stderr, enabled=not args.json)
+    core.indexer.on_wait = lambda message: print(f"cove: {message}", file=sys.stderr, flush=True)  # one writer
     cancel = threading.Event()
     try:
         report = core.index(args.paths, on_progress=progress.update, cancel=cancel)
@@ -120,6 +123,7 @@ def _report_json(report: Any) -> dict[str, Any]:
     return {
         "elapsed_s": round(report.elapsed_s, 3),
         "chunks_written": report.chunks_written,
+        "ocr_pages": getattr(report, "ocr_pages", 0),  # issue 14
         "counts": {k: report.counts.get(k, 0) for k in ("indexed", "unchanged", "skipped", "error", "removed")},
         "problems": [{"path": o.path, "status": o.outcome, "reason": o.reason}
                      for o in report.outcomes if o.outcome in ("skipped", "error")],

@@ -101,6 +101,13 @@ def print_status(s: dict[str, Any], out: TextIO) -> None:
 def watched_line(w: dict[str, Any]) -> str:
     """One watched folder for `cove status`: state, files, pending changes (issue 4)."""
     state = w["state"]
+    if s.get("excluded"):  # issue 13: forgotten paths stay out until indexed again on purpose
+        out.write("Forgotten (kept out of the index; `cove index PATH` indexes one again):\n")
+        for e in s["excluded"]:
+            out.write(f"  [{e['kind']}] {e['path']}\n")
+    if s.get("writer"):
+        w = s["writer"]
+        out.write(f"Writing now: pid {w['pid']}{' (' + w['what'] + ')' if w.get('what') else ''}\n")
     if state == "not running":
         state = "not running (start `cove watch` or the app)"
     text = f"{w['path']}: {state}; {w['files']} files, {w['pending']} pending changes"

@@ -20,6 +20,7 @@ class CoveCore:
         self._searcher: Any = None
         self._query_embedder: Any = None  # issue 12: queries embedded without torch, see `query_embedder`
         self._watcher: Any = None  # issue 4: the folder watcher, once `watcher()` made one
+        self._exclusions: Any = None  # issue 13: forgotten paths, see indexer/exclusions.py
         self._lock = threading.RLock()
 
     # --- lazily built parts --------------------------------------------------------------------------------------
@@ -62,10 +63,43 @@ class CoveCore:
                     overlap_tokens=int(s.get("chunk_overlap_tokens", 32)),
                     ignore_globs=tuple(s.get("ignore_globs", [])),
                 )
-                self._indexer = Indexer(self.open_store_for_writing(), self.embedder, config)
+                self._indexer = Indexer(self.open_store_for_writing(), self.embedder, config,
+                                        exclusions=self.exclusions, lock=self.writer_lock)
             return self._indexer
 
     @property
+    @property
+    def exclusions(self) -> Any:
+        """Paths the user forgot: no way into the index takes them until the user lifts the entry."""
+        with self._lock:
+            if self._exclusions is None:
+                from indexer.exclusions import Exclusions
+
+                self._exclusions = Exclusions(paths.data_dir())
+            return self._exclusions
+
+    @property
+    def writer_lock(self) -> Any:
+        """The one-writer-across-processes lock (data_dir/index.lock); see indexer/writer_lock.py."""
+        from indexer.writer_lock import LOCK_NAME, writer_lock
+
+        return writer_lock(paths.data_dir() / LOCK_NAME)
+
+    def index_again(self, paths_: Sequence[str]) -> list[str]:
+        """The explicit user action that lifts the exclusion on exactly these paths (`cove index PATH`, "Index
+        again" in the library). A lifted mail store goes back into `mail_stores`. Returns the lifted paths."""
+        lifted = []
+        for e in self.exclusions.items():
+            if e.path in {os.path.abspath(os.path.expanduser(p)).rstrip(os.sep) for p in paths_}:
+                lifted.append(e)
+        self.exclusions.lift([e.path for e in lifted])
+        stores = [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("mail_stores", [])]
+        back = [e.path for e in lifted if e.kind == "mail store" and e.path not in stores]
+        if back:
+            self.settings.set("mail_stores", stores + back)
+            self.settings.save()
+        return [e.path for e in lifted]
+
     def searcher(self) -> Any:
         with self._lock:
             if self._searcher is None:
@@ -122,8 +156,15 @@ class CoveCore:
         }
 
     # --- live folders (issue 4) ----------------------------------------------------------------------------------
+            "excluded": [{"path": e.path, "kind": e.kind, "since": e.since} for e in self.exclusions.items()],
+            "writer": self._writer_json(),
     def watched_folders(self) -> list[str]:
         return [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("watched_folders", [])]
+    def _writer_json(self) -> dict[str, Any] | None:
+        """Who holds the writer lock right now (None when nobody writes)."""
+        h = self.writer_lock.holder()
+        return None if h is None else {"pid": h.pid, "what": h.what, "since": h.since}
+
 
     def set_watched(self, folder: str, watched: bool = True) -> bool:
         """Add or remove a watched folder in the user's settings (saved); a running watcher follows. True if changed."""

@@ -1,8 +1,13 @@
-""""Forget": remove documents so that their text is gone from every byte Cove keeps on disk.
+""""Forget": remove documents so that their text is gone from every byte Cove keeps on disk, and stays out.
 
-Deleting rows is not enough: Lance keeps old table versions (which still hold the text) and the full-text index keeps
-the tokens; SQLite keeps deleted text in free pages. So forget deletes the rows, scrubs chat history, compacts the
-tables, rebuilds the full-text index, deletes every old version, and VACUUMs the history.
+Deleting rows is not enough: Lance hides a deleted row behind a deletion vector but keeps its bytes in the shared
+fragment, keeps old table versions (which still hold the text), and the full-text index keeps the tokens; SQLite
+keeps deleted text in free pages. So forget, holding the writer lock: puts the paths on the exclusion list first (a
+running watcher in another process then never brings them back), unwatches forgotten folders and drops forgotten mail
+stores from `mail_stores`, deletes the rows, rewrites every fragment that held a deleted row and deletes every old
+version (indexer/scrub.py), rebuilds the full-text (and vector) index, then scrubs chat history: every answer that
+cited a forgotten file is replaced by a note (the question stays, it is the user's own words) and the source entries
+with their quoted snippets are removed, then VACUUM.
 """
 from __future__ import annotations
 
@@ -21,26 +26,42 @@ class ForgetResult:
     paths: tuple[str, ...]
 
 
-def forget(core: Any, targets: Sequence[str]) -> ForgetResult:
-    """Forget files, folders or mail stores (anything at or under the given paths)."""
+def forget(core: Any, targets: Sequence[str], *, exclude: bool = True, kind: str | None = None) -> ForgetResult:
+    """Forget files, folders or mail stores (anything at or under the given paths). With `exclude` (the default)
+    they go on the exclusion list and stay out until the user indexes them again explicitly; the GUI passes
+    `exclude=False` only when it drops a dragged-in item on its own (`remember_dropped` off)."""
     from app.history import History
 
     absolute = [os.path.abspath(os.path.expanduser(t)) for t in targets]
+    stores = [os.path.abspath(os.path.expanduser(p)) for p in core.settings.get("mail_stores", [])]
+    if exclude:  # first, so no writer anywhere brings them back while we delete
+        for path in absolute:
+            core.exclusions.add([path], kind or ("mail store" if path in stores else None))
     for folder in absolute:  # a forgotten folder is no longer watched, or the watcher would index it again
         if hasattr(core, "set_watched") and folder in core.watched_folders():
             core.set_watched(folder, False)
-    removed = core.indexer.remove_paths(absolute)
+    kept = [s for s in stores if not any(under(s, t) for t in absolute)]
+    if kept != stores:  # a forgotten mail store is not indexed again at the next start
+        core.settings.set("mail_stores", kept)
+        core.settings.save()
+    with core.indexer.writing("forget"):
+        removed = core.indexer.remove_paths(absolute)
+        purge_old_versions(core.store)
     history = History()
-    scrubbed = history.forget_paths(sorted(set(removed)))
-    purge_old_versions(core.store)
+    scrubbed = history.forget_paths(sorted(set(removed) | set(absolute)))
     return ForgetResult(len(removed), scrubbed, tuple(removed))
 
 
-def purge_old_versions(store: Any) -> None:
-    """Compact, rebuild the full-text index from the remaining rows, and drop every old version."""
-    store.optimize(cleanup=True)
-    store.rebuild_fts_index()
-    store.optimize(cleanup=True)
+def under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def purge_old_versions(store: Any) -> Any:
+    """Rewrite every fragment that held a deleted row, rebuild the indexes, drop every old version. Call it holding
+    the writer lock (`Indexer.writing`)."""
+    from indexer.scrub import scrub_store
+
+    return scrub_store(store)
 
 
 def forget_all() -> list[str]:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import logging
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
 
 from indexer.chunking import TokenCounter, default_token_counter
 from indexer.embedding import Embedder
+from indexer.exclusions import Exclusions
 from indexer.ignore import IgnoreRules
 from indexer.mail.ledger import MailLedger  # (mail) one document per message across mail stores
 from indexer.parsers import kind_for_name
@@ -25,6 +29,9 @@ from indexer.progress import FileOutcome, IndexReport, ProgressCallback, Progres
 from indexer.scanner import FoundFile, ScanProblem, scan, under
 from indexer.store import DocRow, Store, now
 
+from indexer.writer_lock import LOCK_NAME, WriterLock, writer_lock
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IndexConfig:
@@ -41,15 +48,22 @@ class Indexer:
     """Owns the store for writing. Create one per process; call its methods from one thread at a time."""
 
     def __init__(self, store: Store, embedder: Embedder, config: IndexConfig | None = None,
-                 counter: TokenCounter | None = None) -> None:
+                 counter: TokenCounter | None = None, *, exclusions: Exclusions | None = None,
+                 lock: WriterLock | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.config = config or IndexConfig()
         self.rules = IgnoreRules(self.config.ignore_globs)
         self._counter = counter
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: forget holds `writing()` around remove_paths
         self._mail: MailLedger | None = None  # (mail) set for the duration of a run, see _process
-        self.repaired = store.repair()
+        # one writer across processes (indexer/writer_lock.py): repair runs under the lock, at this indexer's first
+        # write and whenever the previous holder died mid-write
+        self.lock = lock or writer_lock(Path(store.directory).parent / LOCK_NAME)
+        self.exclusions = exclusions  # forgotten paths: never indexed again without an explicit lift
+        self.on_wait: Callable[[str], None] = log.info  # told once when another writer makes this one wait
+        self.repaired = 0
+        self._repaired_once = False
 
     @property
     def counter(self) -> TokenCounter:
@@ -61,13 +75,15 @@ class Indexer:
     def index_paths(self, paths: Sequence[str], *, on_progress: ProgressCallback | None = None,
                     cancel: threading.Event | None = None, remove_missing: bool = True) -> IndexReport:
         """Index files and folders; files gone from an indexed folder are removed from the index."""
-        with self._lock:
+        with self.writing("cove index", cancel) as ok:
+            if not ok:
+                return ProgressTracker(on_progress).report(True)
             return self._sync(paths, on_progress, cancel or threading.Event(), force=False, keep_missing_roots=False,
                               remove_missing=remove_missing, compact=True)
 
     def remove_paths(self, paths: Sequence[str]) -> list[str]:
         """Remove every document at or under these paths. Returns the removed paths."""
-        with self._lock:
+        with self.writing("forget"):
             targets = [os.path.abspath(p) for p in paths]
             docs = self.store.load_documents()
             gone = [d for d in docs.values() if any(under(d.path, t) or under(d.source, t) for t in targets)]
@@ -76,7 +92,7 @@ class Indexer:
 
     def move_path(self, src: str, dst: str) -> int:
         """A file or folder was renamed/moved: update paths in place, keeping ids and chunks (no re-embedding)."""
-        with self._lock:
+        with self.writing("move"):
             src, dst = os.path.abspath(src), os.path.abspath(dst)
             moved: list[DocRow] = []
             for d in self.store.load_documents().values():
@@ -176,8 +192,10 @@ class Indexer:
     def apply_moves(self, moves: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:
         """Renames the watcher saw, applied in order so ids and chunks are kept (nothing re-embedded). A document
         already at the destination (an editor saving by renaming over the file) is replaced by the moved one. A file
-        whose extension maps to another kind is left out: it must be re-parsed, so it goes through `index_changed`."""
-        with self._lock:
+        whose extension maps to another kind is left out: it must be re-parsed, so it goes through `index_changed`.
+        A move into a forgotten path is left out too: the source then looks vanished and is removed."""
+        moves = [(s, d) for s, d in moves if not self.is_excluded(d)]
+        with self.writing("watcher"):
             docs = self.store.load_documents()
             changed: dict[str, DocRow] = {}
             dropped: list[str] = []
@@ -212,13 +230,15 @@ class Indexer:
         removed, and a new file whose content equals a vanished indexed document is taken as that document renamed
         (id and chunks kept). `force` hashes files even when size and mtime match (journal replay after a crash);
         `keep_missing_roots` leaves documents under a vanished root alone (an unmounted drive is not a delete)."""
-        with self._lock:
+        with self.writing("compacting"):
             return self._sync(paths, on_progress, cancel or threading.Event(), force=force,
                               keep_missing_roots=keep_missing_roots)
 
     def optimize(self) -> None:
         """Compact the small writes live updates leave behind (the watcher calls this when it is idle)."""
-        with self._lock:
+        with self.writing("watcher", cancel) as ok:
+            if not ok:
+                return ProgressTracker(on_progress).report(True)
             self.store.ensure_fts_index()
             self.store.optimize()
 
@@ -237,8 +257,14 @@ class Indexer:
         missing = [r for r in roots if not os.path.lexists(r)]
         found: list[FoundFile] = []
         problems: list[ScanProblem] = []
+        for r in [r for r in roots if self.is_excluded(r)]:  # forgotten: say so, index nothing (issue 13)
+            roots.remove(r)
+            e = self.exclusions.excluded(r)  # type: ignore[union-attr]
+            tracker.record(FileOutcome(r, "skipped", f"forgotten earlier; to index it again run `cove index {e.path}`"
+                                       " or use \"Index again\" in the library"), counts_as_file=False)
         for item in scan([r for r in roots if r not in missing], self.rules):
-            (found if isinstance(item, FoundFile) else problems).append(item)
+            if not self.is_excluded(item.path):  # forgotten: stays out, whatever way it came in
+                (found if isinstance(item, FoundFile) else problems).append(item)
         problems = [p for p in problems if not p.reason.startswith("not found")]
         tracker.files_total, tracker.phase = len(found), "indexing"
         seen = {f.path for f in found} | {p.path for p in problems}
@@ -283,6 +309,27 @@ class Indexer:
                  tracker: ProgressTracker) -> set[str]:
         """New files whose bytes equal a vanished indexed document: move that document (renamed while Cove was not
         looking, or a move the watcher saw as delete + create). Only same-size candidates are hashed."""
+    # --- one writer, forgotten paths (issue 13) --------------------------------------------------------------------
+    @contextmanager
+    def writing(self, what: str = "", cancel: threading.Event | None = None) -> Iterator[bool]:
+        """Hold this process's indexer and the cross-process writer lock; repair the store when it is this
+        indexer's first write or the previous holder died mid-write. Yields False if `cancel` was set while waiting
+        (nothing is held then). Re-entrant in one thread."""
+        with self._lock:
+            with self.lock.hold(what, on_wait=self.on_wait, cancel=cancel) as held:
+                if held is None:
+                    yield False
+                    return
+                if held.first:
+                    self.store.refresh()  # see other writers' commits before reading anything
+                    if not self._repaired_once or held.previous_died:
+                        self.repaired += self.store.repair()
+                        self._repaired_once = True
+                yield True
+
+    def is_excluded(self, path: str) -> bool:
+        return self.exclusions is not None and self.exclusions.excluded(path) is not None
+
         by_size: dict[int, list[DocRow]] = {}
         for d in stale.values():
             if d.status == "indexed" and d.sha256 and d.source in ("", d.path):

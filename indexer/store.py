@@ -264,6 +264,19 @@ class Store:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+    def rebuild_vector_index(self) -> bool:
+        """Drop the vector index and build it again from the live rows (forget: it holds every row it saw)."""
+        for idx in self.chunks_table.list_indices():
+            if str(getattr(idx, "index_type", "")).lower().startswith("ivf"):
+                self.chunks_table.drop_index(idx.name)
+        return self.ensure_vector_index()
+
+    def refresh(self) -> None:
+        """Move to the latest version of each table: another process may have written since we opened them."""
+        for table in (self.documents_table, self.chunks_table):
+            if table is not None:
+                table.checkout_latest()
+
                 if older is None:
                     table.optimize()
                 else:

@@ -298,6 +298,8 @@ class FolderWatcher:
             return False
         if any(under(path, x) for x in self._exclude):
             return True  # Cove's own data dir inside a watched folder: indexing the index would never end
+        if getattr(self.indexer, "is_excluded", None) is not None and self.indexer.is_excluded(path):
+            return True  # forgotten by the user (issue 13): not even queued; the indexer filters its scans too
         if any(fnmatch.fnmatch(path, g) for g in rules.user_globs):
             return True
         # Relative to the watched root, so a root that itself sits under a hidden folder still works; the same
