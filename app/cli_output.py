@@ -96,11 +96,6 @@ def print_status(s: dict[str, Any], out: TextIO) -> None:
         out.write("Not indexed:\n")
         for p in s["problems"]:
             out.write(f"  [{p['status']}] {p['path']}: {p['reason']}\n")
-
-
-def watched_line(w: dict[str, Any]) -> str:
-    """One watched folder for `cove status`: state, files, pending changes (issue 4)."""
-    state = w["state"]
     if s.get("excluded"):  # issue 13: forgotten paths stay out until indexed again on purpose
         out.write("Forgotten (kept out of the index; `cove index PATH` indexes one again):\n")
         for e in s["excluded"]:
@@ -108,6 +103,11 @@ def watched_line(w: dict[str, Any]) -> str:
     if s.get("writer"):
         w = s["writer"]
         out.write(f"Writing now: pid {w['pid']}{' (' + w['what'] + ')' if w.get('what') else ''}\n")
+
+
+def watched_line(w: dict[str, Any]) -> str:
+    """One watched folder for `cove status`: state, files, pending changes (issue 4)."""
+    state = w["state"]
     if state == "not running":
         state = "not running (start `cove watch` or the app)"
     text = f"{w['path']}: {state}; {w['files']} files, {w['pending']} pending changes"

@@ -68,7 +68,6 @@ class CoveCore:
             return self._indexer
 
     @property
-    @property
     def exclusions(self) -> Any:
         """Paths the user forgot: no way into the index takes them until the user lifts the entry."""
         with self._lock:
@@ -100,6 +99,7 @@ class CoveCore:
             self.settings.save()
         return [e.path for e in lifted]
 
+    @property
     def searcher(self) -> Any:
         with self._lock:
             if self._searcher is None:
@@ -153,18 +153,18 @@ class CoveCore:
             "chunks": store.chunk_count(),
             "problems": errors,
             "watched": self.watch_status(docs),
-        }
-
-    # --- live folders (issue 4) ----------------------------------------------------------------------------------
             "excluded": [{"path": e.path, "kind": e.kind, "since": e.since} for e in self.exclusions.items()],
             "writer": self._writer_json(),
-    def watched_folders(self) -> list[str]:
-        return [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("watched_folders", [])]
+        }
+
     def _writer_json(self) -> dict[str, Any] | None:
         """Who holds the writer lock right now (None when nobody writes)."""
         h = self.writer_lock.holder()
         return None if h is None else {"pid": h.pid, "what": h.what, "since": h.since}
 
+    # --- live folders (issue 4) ----------------------------------------------------------------------------------
+    def watched_folders(self) -> list[str]:
+        return [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("watched_folders", [])]
 
     def set_watched(self, folder: str, watched: bool = True) -> bool:
         """Add or remove a watched folder in the user's settings (saved); a running watcher follows. True if changed."""

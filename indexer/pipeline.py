@@ -28,10 +28,10 @@ from indexer.prepare import PrepareConfig, Prepared, new_doc_id, prepare_source
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
 from indexer.scanner import FoundFile, ScanProblem, scan, under
 from indexer.store import DocRow, Store, now
-
 from indexer.writer_lock import LOCK_NAME, WriterLock, writer_lock
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class IndexConfig:
@@ -230,15 +230,15 @@ class Indexer:
         removed, and a new file whose content equals a vanished indexed document is taken as that document renamed
         (id and chunks kept). `force` hashes files even when size and mtime match (journal replay after a crash);
         `keep_missing_roots` leaves documents under a vanished root alone (an unmounted drive is not a delete)."""
-        with self.writing("compacting"):
+        with self.writing("watcher", cancel) as ok:
+            if not ok:
+                return ProgressTracker(on_progress).report(True)
             return self._sync(paths, on_progress, cancel or threading.Event(), force=force,
                               keep_missing_roots=keep_missing_roots)
 
     def optimize(self) -> None:
         """Compact the small writes live updates leave behind (the watcher calls this when it is idle)."""
-        with self.writing("watcher", cancel) as ok:
-            if not ok:
-                return ProgressTracker(on_progress).report(True)
+        with self.writing("compacting"):
             self.store.ensure_fts_index()
             self.store.optimize()
 
@@ -254,14 +254,14 @@ class Indexer:
             by_source.setdefault(d.source or d.path, []).append(d)
         roots = sorted({os.path.abspath(os.path.expanduser(p)) for p in paths})
         roots = [r for r in roots if not any(o != r and under(r, o) for o in roots)]
-        missing = [r for r in roots if not os.path.lexists(r)]
-        found: list[FoundFile] = []
-        problems: list[ScanProblem] = []
         for r in [r for r in roots if self.is_excluded(r)]:  # forgotten: say so, index nothing (issue 13)
             roots.remove(r)
             e = self.exclusions.excluded(r)  # type: ignore[union-attr]
             tracker.record(FileOutcome(r, "skipped", f"forgotten earlier; to index it again run `cove index {e.path}`"
                                        " or use \"Index again\" in the library"), counts_as_file=False)
+        missing = [r for r in roots if not os.path.lexists(r)]
+        found: list[FoundFile] = []
+        problems: list[ScanProblem] = []
         for item in scan([r for r in roots if r not in missing], self.rules):
             if not self.is_excluded(item.path):  # forgotten: stays out, whatever way it came in
                 (found if isinstance(item, FoundFile) else problems).append(item)
@@ -305,10 +305,6 @@ class Indexer:
         tracker.emit(force=True)
         return tracker.report(cancel.is_set())
 
-    def _renamed(self, found: list[FoundFile], by_source: dict[str, list[DocRow]], stale: dict[str, DocRow],
-                 tracker: ProgressTracker) -> set[str]:
-        """New files whose bytes equal a vanished indexed document: move that document (renamed while Cove was not
-        looking, or a move the watcher saw as delete + create). Only same-size candidates are hashed."""
     # --- one writer, forgotten paths (issue 13) --------------------------------------------------------------------
     @contextmanager
     def writing(self, what: str = "", cancel: threading.Event | None = None) -> Iterator[bool]:
@@ -330,6 +326,10 @@ class Indexer:
     def is_excluded(self, path: str) -> bool:
         return self.exclusions is not None and self.exclusions.excluded(path) is not None
 
+    def _renamed(self, found: list[FoundFile], by_source: dict[str, list[DocRow]], stale: dict[str, DocRow],
+                 tracker: ProgressTracker) -> set[str]:
+        """New files whose bytes equal a vanished indexed document: move that document (renamed while Cove was not
+        looking, or a move the watcher saw as delete + create). Only same-size candidates are hashed."""
         by_size: dict[int, list[DocRow]] = {}
         for d in stale.values():
             if d.status == "indexed" and d.sha256 and d.source in ("", d.path):

@@ -254,16 +254,6 @@ class Store:
                                                               num_sub_vectors=max(1, self.dim // 8)))
         return True
 
-    def optimize(self, *, cleanup: bool = False) -> None:
-        """Compact fragments and fold new rows into the indexes (building the vector index once the table is large).
-        With `cleanup`, delete every old Lance version too (needed for "forget": old versions hold deleted text)."""
-        self.ensure_vector_index()
-        older = timedelta(0) if cleanup else None
-        for table in (self.chunks_table, self.documents_table):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
     def rebuild_vector_index(self) -> bool:
         """Drop the vector index and build it again from the live rows (forget: it holds every row it saw)."""
         for idx in self.chunks_table.list_indices():
@@ -277,6 +267,16 @@ class Store:
             if table is not None:
                 table.checkout_latest()
 
+    def optimize(self, *, cleanup: bool = False) -> None:
+        """Compact fragments and fold new rows into the indexes (building the vector index once the table is large).
+        With `cleanup`, delete every old Lance version too (needed for "forget": old versions hold deleted text)."""
+        self.ensure_vector_index()
+        older = timedelta(0) if cleanup else None
+        for table in (self.chunks_table, self.documents_table):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 if older is None:
                     table.optimize()
                 else:
