@@ -272,12 +272,26 @@ def _entry(source: str, found_path: Path, real: Path, label: str, summary: dict[
 
 
 def _llamafile_entry(found: Found) -> ModelEntry:
+    """A llamafile is a program that is also a zip archive holding the GGUF; the archive's directory (at its end,
+    cheap to read) names the model. llama.cpp cannot load a GGUF from inside another file, and Cove never copies
+    one out, so it is listed for information only."""
+    import zipfile
+
     size = found.real_path.stat().st_size
+    reason = "a llamafile (a program with the model inside); Cove loads plain .gguf files and never extracts one"
+    inner = ""
+    try:
+        with zipfile.ZipFile(found.real_path) as archive:
+            inner = next((n for n in archive.namelist() if n.lower().endswith(".gguf")), "")
+        if not inner:
+            reason = "a llamafile without a model inside"
+    except (OSError, zipfile.BadZipFile, ValueError):
+        pass
+    quant = next((q for q in sorted(BITS_PER_WEIGHT, key=len, reverse=True) if q.lower() in inner.lower()), "")
     return ModelEntry(
-        source="llamafile", name=found.path.name, path=str(found.path), real_path=str(found.real_path),
-        size_bytes=size, params="?", params_count=0, quant="", context_length=0, chat=False, architecture="",
-        usable=False, store_label=found.label,
-        reason="a llamafile (a program with the model inside); Cove loads plain .gguf files and never extracts one")
+        source="llamafile", name=Path(inner).stem if inner else found.path.name, path=str(found.path),
+        real_path=str(found.real_path), size_bytes=size, params="?", params_count=0, quant=quant, context_length=0,
+        chat=False, architecture="", usable=False, store_label=found.label, reason=reason, gguf_name=inner)
 
 
 def bundled_models(assemble: bool = True) -> list[tuple[str, Path]]:

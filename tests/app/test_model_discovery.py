@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,13 @@ def test_unusable_files_are_listed_with_a_reason_and_later_shards_are_not(home: 
                                                          "tokenizer.chat_template": "{{ x }}",
                                                          "llama.context_length": 4096})
     (home / "Downloads").mkdir()
-    (home / "Downloads" / "mistral-7b-instruct.llamafile").write_bytes(b"MZqFpD='\n" + b"\0" * 64)
+    llamafile = home / "Downloads" / "mistral-7b-instruct.llamafile"
+    llamafile.write_bytes(b"MZqFpD='\n" + b"\0" * 64)  # a program first, then a zip with the weights appended
+    inner = tiny_gguf(home / "inner.gguf", {"general.architecture": "llama"})
+    with zipfile.ZipFile(llamafile, "a", compression=zipfile.ZIP_STORED) as archive:
+        archive.write(inner, "mistral-7b-instruct-v0.2.Q4_K_M.gguf")
+    inner.unlink()
+    (home / "bare.llamafile").write_bytes(b"MZqFpD='\n")
     cat = build_catalog(Settings.load(), include_bundled=False, available=8_000_000_000)
     by_name = {Path(e.path).name: e for e in cat.entries}
     assert "big-00002-of-00002.gguf" not in by_name
@@ -166,7 +173,9 @@ def test_unusable_files_are_listed_with_a_reason_and_later_shards_are_not(home: 
     assert "vision projector" in by_name["mmproj-model-f16.gguf"].reason
     assert "not a readable GGUF" in by_name["broken.gguf"].reason
     lf = by_name["mistral-7b-instruct.llamafile"]
-    assert lf.source == "llamafile" and not lf.usable and "llamafile" in lf.reason
+    assert lf.source == "llamafile" and not lf.usable and "never extracts" in lf.reason
+    assert (lf.name, lf.quant) == ("mistral-7b-instruct-v0.2.Q4_K_M", "Q4_K_M")  # from the zip's directory
+    assert not by_name["bare.llamafile"].usable and by_name["bare.llamafile"].name == "bare.llamafile"
     assert [e.usable for e in cat.entries] == sorted((e.usable for e in cat.entries), reverse=True)  # usable first
     assert cat.recommended is not None and cat.entries[cat.recommended].name == "Big"
 
@@ -223,3 +232,22 @@ def test_use_with_the_bundled_default_resets_model_path(bundled_path: Path, monk
     assert main(["models", "--use", "1"]) == 0
     assert Settings.load().get("model_path") == ""
     assert os.path.exists(bundled_path)
+
+
+@pytest.mark.slow
+def test_a_discovered_ollama_blob_loads_and_answers_as_a_chat_model(stores: dict[str, Path]) -> None:
+    """Ollama's blobs have no .gguf name; the path `--use` stores must still load through the product's LocalLLM."""
+    pytest.importorskip("llama_cpp")
+    from app.llm import LocalLLM
+    from app.model_catalog import build_catalog
+    from app.settings import Settings
+
+    entry = next(e for e in build_catalog(Settings.load(), include_bundled=False).entries if e.source == "ollama")
+    llm = LocalLLM(entry.path, n_ctx=512)
+    try:
+        assert llm.is_chat and llm.info.context_length == entry.context_length
+        answer = llm.complete([{"role": "user", "content": "What is the capital of France? Answer with one word."}],
+                              max_tokens=24)
+        assert "Paris" in answer
+    finally:
+        llm.close()
