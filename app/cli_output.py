@@ -34,8 +34,10 @@ class ProgressLine:
         self._last = now
         pct = f"{100 * p.fraction:5.1f}%" if p.files_total else "  ...%"
         cur = p.current[-40:] if p.current else ""
+        ocr = f"OCR {p.ocr_pages} pages{' (' + p.ocr_current[-40:] + ')' if p.ocr_current else ''} | " if getattr(
+            p, "ocr_pages", 0) or getattr(p, "ocr_current", "") else ""  # issue 14: OCR pages are slow, shown apart
         line = (f"{p.phase:<9} {p.files_done}/{p.files_total} files {pct} | {p.chunks_done} chunks "
-                f"({p.chunks_per_s:.1f}/s) | ETA {fmt_eta(p.eta_s)} | {p.errors} errors | {cur}")
+                f"({p.chunks_per_s:.1f}/s) | {ocr}ETA {fmt_eta(p.eta_s)} | {p.errors} errors | {cur}")
         if self.tty:
             pad = max(0, self._width - len(line))
             self.stream.write("\r" + line + " " * pad)
@@ -55,7 +57,8 @@ def print_index_summary(report: Any, out: TextIO) -> None:
     out.write(
         f"{'Cancelled' if report.cancelled else 'Done'} in {report.elapsed_s:.1f} s: {c.get('indexed', 0)} indexed, "
         f"{c.get('unchanged', 0)} unchanged, {c.get('skipped', 0)} skipped, {c.get('error', 0)} errors, "
-        f"{c.get('removed', 0)} removed; {report.chunks_written} chunks written.\n"
+        f"{c.get('removed', 0)} removed; {report.chunks_written} chunks written"
+        + (f"; {report.ocr_pages} pages read by OCR" if getattr(report, "ocr_pages", 0) else "") + ".\n"
     )
     for label, outcome in (("Skipped", "skipped"), ("Errors", "error")):
         items = report.of(outcome)
@@ -83,6 +86,8 @@ def print_status(s: dict[str, Any], out: TextIO) -> None:
     out.write(f"Embedder:  {s['embedder']['id']} ({s['embedder']['dim']}-d)\n")
     out.write(f"Documents: {s['documents']} ({b['indexed']} indexed, {b['skipped']} skipped, {b['error']} errors); "
               f"{s['chunks']} chunks\n")
+    if s.get("ocr_pages"):  # issue 14
+        out.write(f"OCR:       {s['ocr_pages']} pages read by OCR in {s.get('ocr_documents', 0)} documents\n")
     if s["by_kind"]:
         out.write("By kind:\n")
         for kind, counts in s["by_kind"].items():

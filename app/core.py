@@ -62,6 +62,7 @@ class CoveCore:
                     chunk_tokens=int(s.get("chunk_tokens", 200)),
                     overlap_tokens=int(s.get("chunk_overlap_tokens", 32)),
                     ignore_globs=tuple(s.get("ignore_globs", [])),
+                    ocr=bool(s.get("ocr", True)),
                 )
                 self._indexer = Indexer(self.open_store_for_writing(), self.embedder, config,
                                         exclusions=self.exclusions, lock=self.writer_lock)
@@ -151,6 +152,8 @@ class CoveCore:
             "by_status": {k: totals.get(k, 0) for k in ("indexed", "skipped", "error")},
             "by_kind": {kind: dict(c) for kind, c in sorted(by_kind.items())},
             "chunks": store.chunk_count(),
+            "ocr_pages": sum(d.ocr_pages for d in docs),  # issue 14: pages whose text came from OCR
+            "ocr_documents": sum(1 for d in docs if d.ocr_pages),
             "problems": errors,
             "watched": self.watch_status(docs),
             "excluded": [{"path": e.path, "kind": e.kind, "since": e.since} for e in self.exclusions.items()],

@@ -50,6 +50,7 @@ RULES: dict[str, Rule] = {
     "remember_dropped": Rule(bool),
     "autostart_tray": Rule(bool),
     "theme": Rule(str, choices=("system", "light", "dark")),
+    "ocr": Rule(bool),  # issue 14: read scanned PDF pages and image files with offline OCR
 }
 
 

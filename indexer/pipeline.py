@@ -11,8 +11,6 @@ import hashlib
 import os
 import logging
 import threading
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +20,11 @@ from indexer.chunking import TokenCounter, default_token_counter
 from indexer.embedding import Embedder
 from indexer.exclusions import Exclusions
 from indexer.ignore import IgnoreRules
+from indexer.intake import Intake
+from indexer.ocr import ocr_was_off
 from indexer.mail.ledger import MailLedger  # (mail) one document per message across mail stores
 from indexer.parsers import kind_for_name
-from indexer.prepare import PrepareConfig, Prepared, new_doc_id, prepare_source
+from indexer.prepare import PrepareConfig, new_doc_id
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
 from indexer.scanner import FoundFile, ScanProblem, scan, under
 from indexer.store import DocRow, Store, now
@@ -42,6 +42,14 @@ class IndexConfig:
     parse_workers: int = 2
     parse_window: int = 16
     ignore_globs: tuple[str, ...] = ()
+    # issue 13: parsing in worker processes with limits (indexer/isolation.py); see settings.json
+    isolate: bool = True
+    parse_timeout_s: float = 60.0
+    parse_memory_mb: float = 1024.0
+    max_unpacked_mb: float = 256.0
+    max_attachment_mb: float = 25.0
+    index_secrets: bool = False
+    ocr: bool = True  # (ocr) setting `ocr`: read scans and images, see indexer/ocr
 
 
 class Indexer:
@@ -106,79 +114,13 @@ class Indexer:
     # --- the run -------------------------------------------------------------------------------------------------
     def _process(self, todo: list[FoundFile], by_source: dict[str, list[DocRow]], tracker: ProgressTracker,
                  cancel: threading.Event) -> None:
-        cfg = PrepareConfig(int(self.config.max_file_mb * 1024 * 1024), self.config.chunk_tokens, self.config.overlap_tokens)
+        cfg = PrepareConfig(int(self.config.max_file_mb * 1024 * 1024), self.config.chunk_tokens, self.config.overlap_tokens,
+                            ocr=self.config.ocr, on_ocr_page=tracker.ocr_page)  # (ocr)
         counter = self.counter
-        pending: list[Prepared] = []
-        pending_chunks = 0
         # (mail) the ledger sees every file's messages in writer order: duplicates, moves, hand-overs.
         self._mail = MailLedger(self.store, {d.doc_id: d for rows in by_source.values() for d in rows})
-        with ThreadPoolExecutor(max_workers=self.config.parse_workers, thread_name_prefix="cove-parse") as pool:
-            window: deque[tuple[str, Future[list[Prepared]]]] = deque()
-            queue = iter(todo)
-
-            def top_up() -> None:
-                while len(window) < self.config.parse_window and not cancel.is_set():
-                    f = next(queue, None)
-                    if f is None:
-                        return
-                    window.append((f.path, pool.submit(prepare_source, f.path, by_source.get(f.path, []), cfg, counter)))
-
-            top_up()
-            while window and not cancel.is_set():
-                source, future = window.popleft()
-                results = self._mail.resolve(source, future.result(), cfg, counter)  # (mail)
-                top_up()
-                tracker.current = source
-                previous = by_source.get(source, [])
-                kept = {p.doc.doc_id for p in results if p.outcome != "vanished"}
-                gone = [d for d in previous if d.doc_id not in kept]
-                if gone:  # vanished files, and messages no longer in their mailbox
-                    self._mail.delete(gone)  # (mail) plain files are simply deleted
-                if len(results) == 1 and results[0].outcome == "vanished":
-                    tracker.record(FileOutcome(source, "error", results[0].reason))
-                    continue
-                for i, prepared in enumerate(results):
-                    prepared.last_of_source = i == len(results) - 1
-                    pending.append(prepared)
-                    pending_chunks += len(prepared.chunks or ())
-                if pending_chunks >= self.config.write_batch_chunks or len(pending) >= 64:
-                    self._flush(pending, tracker, cancel)
-                    pending, pending_chunks = [], 0
-            if cancel.is_set():
-                for _, fut in window:
-                    fut.cancel()
-                return
-        if pending:
-            self._flush(pending, tracker, cancel)
-        if not cancel.is_set():
-            self._mail.commit()  # (mail) hand-overs decided after the last flush
-
-    def _flush(self, batch: list[Prepared], tracker: ProgressTracker, cancel: threading.Event) -> None:
-        """Embed and write one batch: chunks first, then document rows, then the previous versions' chunks go."""
-        rows: list[dict] = []
-        texts: list[str] = []
-        for p in batch:
-            for c in p.chunks or ():
-                rows.append({"chunk_id": f"{p.doc.doc_id}:{p.doc.sha256[:16]}:{c.ordinal}", "doc_id": p.doc.doc_id,
-                             "doc_sha": p.doc.sha256, "ordinal": c.ordinal, "text": c.text, "page": c.page,
-                             "section": c.section, "line_start": c.line_start, "line_end": c.line_end, "part": c.part})
-                texts.append(c.text)
-        if cancel.is_set():
-            return
-        if texts:
-            vectors = self.embedder.embed(texts)
-            if cancel.is_set():
-                return
-            self.store.upsert_chunks(rows, vectors)
-        self.store.upsert_documents([p.doc for p in batch])
-        self.store.delete_stale_chunks({p.doc.doc_id: p.doc.sha256 if p.doc.status == "indexed" else "" for p in batch
-                                        if p.outcome != "unchanged"})
-        if self._mail is not None:  # (mail) re-pointed owners and dropped copies, after the rows they depend on
-            self._mail.commit()
-        tracker.add_chunks(len(texts))
-        for p in batch:
-            tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, len(p.chunks or ())),  # type: ignore[arg-type]
-                           counts_as_file=p.last_of_source)
+        # parse workers, streaming batches, limits: indexer/intake.py (issue 13)
+        Intake(self, cfg, counter, tracker, cancel).run(todo, by_source)
 
     def _delete_docs(self, rows: list[DocRow], docs: dict[str, DocRow] | None = None) -> None:
         """(mail) Delete documents through the mail ledger: a message whose deleted location has a copy elsewhere is
@@ -285,7 +227,8 @@ class Indexer:
             if f.path in handled:
                 continue
             if not force and prevs and all(p.status in ("indexed", "skipped") and p.size == f.size
-                                           and p.mtime == f.mtime for p in prevs):
+                                           and p.mtime == f.mtime and not (self.config.ocr and ocr_was_off(p.status, p.error))
+                                           for p in prevs):  # (ocr) skipped only because OCR was off: read it now
                 tracker.record(FileOutcome(f.path, "unchanged", "", sum(p.n_chunks for p in prevs)))
             else:
                 todo.append(f)

@@ -12,6 +12,8 @@ from typing import Callable
 
 from indexer.chunking import Chunk, TokenCounter, chunk_blocks
 from indexer.documents import ParseError
+from indexer.ocr import complete as complete_ocr
+from indexer.ocr import needs_ocr
 from indexer.parsers import kind_for_name, parse_bytes
 from indexer.store import DocRow, now
 
@@ -27,6 +29,8 @@ class PrepareConfig:
     max_bytes: int
     chunk_tokens: int = 200
     overlap_tokens: int = 32
+    ocr: bool = True  # (ocr) read scans and images with indexer.ocr (setting `ocr`)
+    on_ocr_page: Callable[[str, int, int], None] | None = None  # (ocr) (path, pages done, pages to do)
 
 
 @dataclass
@@ -89,6 +93,11 @@ def prepare_file(path: str, previous: DocRow | None, config: PrepareConfig, coun
         return Prepared(kept, None, "unchanged", "touched, content identical")
     try:
         parsed = parse_bytes(data, os.path.basename(path))
+        if needs_ocr(parsed):  # (ocr) pages with no text layer, image files: OCR in a worker process
+            on_page = config.on_ocr_page
+            parsed = complete_ocr(parsed, data, enabled=config.ocr,
+                                  on_page=(lambda d, t: on_page(path, d, t)) if on_page else None)
+            doc.ocr_pages, doc.error = int(parsed.meta.get("ocr_pages_done", 0)), parsed.meta.get("ocr_errors", "")
     except ParseError as exc:
         return _finish(doc, exc.status, exc.reason)
     doc.kind = parsed.kind

@@ -53,6 +53,7 @@ class DocRow:
     date: str = ""
     subject: str = ""
     mailbox: str = ""
+    ocr_pages: int = 0  # (ocr) pages whose text came from OCR; added in place to older tables, see _migrate
 
 
 _DOC_TYPES: dict[str, pa.DataType] = {
@@ -60,6 +61,7 @@ _DOC_TYPES: dict[str, pa.DataType] = {
     "mtime": pa.float64(),
     "n_chunks": pa.int32(),
     "indexed_at": pa.float64(),
+    "ocr_pages": pa.int32(),
 }
 DOC_SCHEMA = pa.schema([(f.name, _DOC_TYPES.get(f.name, pa.string())) for f in fields(DocRow)])
 
@@ -109,6 +111,7 @@ class Store:
         self.db = lancedb.connect(str(self.directory))
         self._check_meta(rebuild_on_mismatch)
         self.documents_table = self._open_or_create("documents", DOC_SCHEMA)
+        self._migrate()
         self.chunks_table = self._open_or_create("chunks", chunk_schema(dim))
 
     # --- opening -------------------------------------------------------------------------------------------------
@@ -121,6 +124,13 @@ class Store:
         if name in self._table_names():
             return self.db.open_table(name)
         return self.db.create_table(name, schema=schema)
+
+    def _migrate(self) -> None:
+        """Count columns added to `documents` after an index was built (ocr_pages) are added in place as 0: no re-index."""
+        have = set(self.documents_table.schema.names)
+        missing = {f.name: "CAST(0 AS INT)" for f in DOC_SCHEMA if f.name not in have and f.type == pa.int32()}
+        if missing:
+            self.documents_table.add_columns(missing)
 
     def _check_meta(self, rebuild: bool) -> None:
         wanted = {"schema_version": str(SCHEMA_VERSION), "embedder_id": self.embedder_id, "embedder_dim": str(self.dim)}
@@ -289,7 +299,7 @@ class Store:
 
 
 def _default(name: str) -> Any:
-    return {"size": 0, "mtime": 0.0, "n_chunks": 0, "indexed_at": 0.0}.get(name, "")
+    return {"size": 0, "mtime": 0.0, "n_chunks": 0, "indexed_at": 0.0, "ocr_pages": 0}.get(name, "")
 
 
 def now() -> float:

@@ -15,6 +15,7 @@ from indexer.documents import ParsedDocument, ParseError, SkipDocument
 from indexer.parsers import docx as _docx
 from indexer.parsers import epub as _epub
 from indexer.parsers import html as _html
+from indexer.parsers import image as _image
 from indexer.parsers import pdf as _pdf
 from indexer.parsers import text as _text
 from indexer.parsers.textutil import decode_text, extension, looks_binary, normalize_newlines, short
@@ -24,11 +25,12 @@ __all__ = ["SUPPORTED_EXTENSIONS", "kind_for_name", "parse_bytes"]
 # Extension tables live in the parser modules; the heavy libraries they use are only imported inside `parse`.
 _KINDS: dict[str, str] = {
     **_pdf.EXTENSIONS, **_docx.EXTENSIONS, **_html.EXTENSIONS, **_epub.EXTENSIONS, **_text.EXTENSIONS,
+    **_image.EXTENSIONS,
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_KINDS)
 
 _PARSERS: dict[str, Callable[[bytes, str], ParsedDocument]] = {
-    "pdf": _pdf.parse, "docx": _docx.parse, "html": _html.parse, "epub": _epub.parse,
+    "pdf": _pdf.parse, "docx": _docx.parse, "html": _html.parse, "epub": _epub.parse, "image": _image.parse,
 }
 
 
@@ -83,6 +85,6 @@ def parse_bytes(data: bytes, name: str) -> ParsedDocument:
         raise ParseError(f"{kind} parse failed: RecursionError: document nested too deeply") from exc
     except Exception as exc:  # noqa: BLE001 - the contract: nothing but ParseError/SkipDocument escapes
         raise ParseError(f"{kind} parse failed: {type(exc).__name__}: {short(exc)}") from exc
-    if not any(b.text.strip() for b in doc.blocks):
+    if not any(b.text.strip() for b in doc.blocks) and not doc.meta.get("ocr_pages"):  # (ocr) indexer.ocr reads it
         raise SkipDocument(f"no text found in {kind} file")
     return doc

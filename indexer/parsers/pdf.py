@@ -13,6 +13,7 @@ import statistics
 import time
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.ocr.limits import MIN_TEXT_CHARS
 from indexer.parsers.textutil import clean_line, first_line, normalize_newlines, short, stem
 
 EXTENSIONS: dict[str, str] = {".pdf": "pdf"}
@@ -104,6 +105,7 @@ def parse(data: bytes, name: str) -> ParsedDocument:
 
     started = time.monotonic()
     blocks: list[Block] = []
+    textless: list[tuple[int, bool]] = []  # (ocr) 1-based page, whether it draws an image or form
     failures: list[str] = []
     consecutive = 0
     truncated = ""
@@ -112,7 +114,8 @@ def parse(data: bytes, name: str) -> ParsedDocument:
             truncated = f"time budget: stopped after page {index} of {n_pages}"
             break
         try:
-            text = page_text(reader.pages[index].extract_text() or "")
+            page = reader.pages[index]
+            text = page_text(page.extract_text() or "")
             consecutive = 0
         except Exception as exc:  # noqa: BLE001 - one bad page must not lose the others
             failures.append(f"p. {index + 1}: {type(exc).__name__}")
@@ -121,17 +124,39 @@ def parse(data: bytes, name: str) -> ParsedDocument:
                 truncated = f"gave up after {consecutive} unreadable pages in a row"
                 break
             continue
+        if len(text.strip()) < MIN_TEXT_CHARS:  # (ocr) an image of text, or a blank page: see _ocr_meta
+            textless.append((index + 1, _has_xobject(page)))
         if text:
             blocks.append(Block(text=text, page=index + 1))
 
-    if not blocks:
+    ocr = _ocr_meta(blocks, textless)
+    if not blocks and not ocr:
         if failures and len(failures) >= min(n_pages, _MAX_CONSECUTIVE_PAGE_FAILURES):
             raise ParseError(f"corrupt PDF: no page could be read ({failures[0]})")
         raise SkipDocument("no text layer (scanned)")
-    title = _metadata_title(reader) or first_line(blocks[0].text) or stem(name)
-    meta = {"pages": str(n_pages)}
+    title = _metadata_title(reader) or (first_line(blocks[0].text) if blocks and not ocr else "") or stem(name)
+    meta = {"pages": str(n_pages), **ocr}
     if failures:
         meta["page_errors"] = short("; ".join(failures), 300)
     if truncated:
         meta["truncated"] = truncated
     return ParsedDocument(kind="pdf", title=title, blocks=tuple(blocks), meta=meta)
+
+
+def _has_xobject(page) -> bool:  # noqa: ANN001 - a pypdf PageObject
+    """Whether the page draws an image or form XObject (a scan is one image; a blank page has none)."""
+    try:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources is not None else None
+        return bool(xobjects and len(xobjects.get_object()))
+    except Exception:  # noqa: BLE001 - a broken resource dict: let OCR have a look
+        return True
+
+
+def _ocr_meta(blocks: list[Block], textless: list[tuple[int, bool]]) -> dict[str, str]:
+    """(ocr) Which pages OCR should read: in a document with no text at all every text-less page (text drawn as
+    curves renders fine); otherwise only text-less pages that draw an image, so blank pages cost nothing."""
+    pages = [p for p, has_image in textless if has_image or not blocks]
+    if not pages:
+        return {}
+    return {"ocr_pages": ",".join(map(str, pages)), "ocr_reason": "no text layer (scanned)"}

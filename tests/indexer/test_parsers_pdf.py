@@ -55,10 +55,15 @@ def test_real_password_is_an_error_with_exact_reason(fixtures_dir: Path, name: s
     assert info.value.status == "error"
 
 
-def test_scan_without_text_layer_is_skipped(fixtures_dir: Path) -> None:
+def test_scan_without_text_layer_is_marked_for_ocr_and_skipped_when_ocr_is_off(fixtures_dir: Path) -> None:
+    from indexer.ocr import complete
+
+    path = fixtures_dir / "pdf" / "c02-22.pdf"
+    doc = _parse(path)  # issue 14: the parser marks the text-less page; indexer.ocr reads it
+    assert doc.blocks == () and doc.meta["ocr_pages"] == "1"
     with pytest.raises(SkipDocument) as info:
-        _parse(fixtures_dir / "pdf" / "c02-22.pdf")
-    assert info.value.reason == "no text layer (scanned)"
+        complete(doc, path.read_bytes(), enabled=False)
+    assert info.value.reason == "no text layer (scanned); OCR is off"
     assert info.value.status == "skipped"
 
 

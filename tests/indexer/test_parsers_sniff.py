@@ -20,7 +20,8 @@ def test_kind_for_name() -> None:
     assert kind_for_name("index.rst") == "rst"
     assert kind_for_name("notes.txt") == "text"
     assert kind_for_name("main.rs") == "code"
-    assert kind_for_name("photo.jpeg") is None
+    assert kind_for_name("photo.jpeg") == "image"  # issue 14: read by OCR
+    assert kind_for_name("photo.heic") is None
     assert kind_for_name("Makefile") is None
     assert kind_for_name(".bashrc") is None
     for email in (".eml", ".msg", ".mbox"):  # handled by the email module, not here
@@ -128,6 +129,8 @@ def sweep(corpora: Path) -> dict[str, dict[str, tuple[str, str, float]]]:
             try:
                 doc = parse_bytes(path.read_bytes(), path.name)
                 status, detail = "indexed", doc.kind
+                if not doc.blocks and doc.meta.get("ocr_pages"):  # issue 14: only OCR can read it
+                    status, detail = "needs ocr", doc.meta["ocr_reason"]
             except SkipDocument as exc:
                 status, detail = "skipped", exc.reason
             except ParseError as exc:
@@ -173,8 +176,8 @@ def test_sweep_agrees_with_pdf_inventory(sweep, corpora: Path) -> None:
             assert status == "error" and detail.startswith("corrupt PDF"), row["path"]
         elif row["text_chars_first3pages"] not in ("", "0"):
             assert status == "indexed", (row["path"], detail)
-        if status == "skipped":
+        if status == "needs ocr":
             assert detail == "no text layer (scanned)", row["path"]
-    # Documented scans land as skipped, not as errors.
+    # Documented scans are handed to OCR (issue 14), not errors.
     for scan in ("ocrmypdf-resources/c02-22.pdf", "ocrmypdf-resources/linn.pdf", "ocrmypdf-resources/skew.pdf"):
-        assert pdfs[scan][:2] == ("skipped", "no text layer (scanned)")
+        assert pdfs[scan][:2] == ("needs ocr", "no text layer (scanned)")

@@ -1,0 +1,33 @@
+"""The limits every OCR job runs under, in one place so tests and benchmarks can tighten them.
+
+Why these numbers (measured on the 2-core dev machine, load average ~2-3, rapidocr 3.10 PP-OCRv6 small models):
+- A dense letter page (ocrmypdf linn.pdf, 82 lines) takes 25-28 s; a sparse page 2-6 s. A page is abandoned after
+  `page_timeout_s` (about 4x the dense case), so a hostile page costs minutes, never hours.
+- rapidocr downsizes anything beyond 2000 px on the long side before detection (`Global.max_side_len`), so
+  rendering larger only costs memory: pages are rendered at up to 300 dpi and at most `max_side` px.
+- The worker's peak RSS for a 2400 px page was 1.07 GB (onnxruntime arenas + models); the address-space cap leaves
+  room for that plus the thread stacks onnxruntime reserves, and stops a decompression bomb long before the machine.
+- Images above `max_pixels` (80 Mpx, under Pillow's own 89 Mpx bomb warning) are refused before decoding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OcrLimits:
+    page_timeout_s: float = 120.0
+    start_timeout_s: float = 60.0
+    memory_mb: int = 4096
+    max_side: int = 2000
+    max_dpi: int = 300
+    max_pixels: int = 80_000_000
+    nice: int = 10
+    threads: int = 2
+    idle_exit_s: float = 120.0
+    max_crashes: int = 3
+
+
+# A PDF page with fewer extracted characters than this is treated as an image of text (scanner stamps, a page
+# number or a stray "." from a broken text layer are below it; a real text page is hundreds).
+MIN_TEXT_CHARS = 20
