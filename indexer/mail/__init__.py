@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from indexer.documents import ParseError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from indexer.chunking import TokenCounter
     from indexer.prepare import PrepareConfig, Prepared
     from indexer.store import DocRow
@@ -46,6 +48,36 @@ def prepare_mail(path: str, previous: "list[DocRow]", config: "PrepareConfig", c
         return _store_error(path, previous, mail.mailbox, f"cannot read mailbox: {getattr(exc, 'strerror', None) or exc}")
     except Exception as exc:  # noqa: BLE001 - a bug on one odd file must be reported, never stop the whole run
         return _store_error(path, previous, mail.mailbox, f"mailbox read failed: {type(exc).__name__}: {exc}")
+
+
+def iter_mail(path: str, previous: "list[DocRow]", config: "PrepareConfig", counter: "TokenCounter") -> "Iterator[Prepared] | None":
+    """`prepare_mail` as a stream (mbox messages one by one, so a big mailbox is never one list); None if not mail.
+    A failure part-way keeps what was already yielded and reports the rest like `prepare_mail` does."""
+    from indexer.mail.detect import classify
+    from indexer.mail.stores import iter_mbox
+
+    mail = classify(path)
+    if mail is None:
+        return None
+    if mail.fmt != "mbox":
+        return iter(prepare_mail(path, previous, config, counter) or [])
+
+    def stream() -> "Iterator[Prepared]":
+        seen: set[str] = set()
+        try:
+            for p in iter_mbox(path, previous, config, counter, mail.mailbox):
+                seen.add(p.doc.doc_id)
+                yield p
+        except FileNotFoundError:
+            yield from _vanished(path, previous)
+        except (OSError, ValueError, ParseError) as exc:
+            yield from _store_error(path, [d for d in previous if d.doc_id not in seen], mail.mailbox,
+                                    f"cannot read mailbox: {getattr(exc, 'strerror', None) or exc}")
+        except Exception as exc:  # noqa: BLE001 - a bug on one odd file must be reported, never stop the whole run
+            yield from _store_error(path, [d for d in previous if d.doc_id not in seen], mail.mailbox,
+                                    f"mailbox read failed: {type(exc).__name__}: {exc}")
+
+    return stream()
 
 
 def _vanished(path: str, previous: "list[DocRow]") -> "list[Prepared]":

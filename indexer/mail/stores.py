@@ -17,16 +17,19 @@ Ids and rows (the design, in short):
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 
 from indexer.chunking import TokenCounter, chunk_blocks
 from indexer.documents import ParseError
+from indexer.heartbeat import beat
 from indexer.mail import mbox as mboxfmt
 from indexer.mail.detect import MailFile
 from indexer.mail.headers import envelope_date
-from indexer.mail.message import MailContent, parse_rfc822
+from indexer.mail.message import ATTACHMENT_TOO_LARGE, MailContent, parse_rfc822
 from indexer.prepare import PrepareConfig, Prepared
 from indexer.store import DocRow, now
 
@@ -141,7 +144,10 @@ def chunked(row: DocRow, content: MailContent, config: PrepareConfig, counter: T
         return failure(local_id(row.doc_id), row.path, row.source, row.size, row.mtime, row.mailbox, row.sha256,
                        "skipped", reason, content)
     row.n_chunks = len(chunks)
-    return Prepared(row, chunks, "indexed")
+    big = [n for n in content.notes if ATTACHMENT_TOO_LARGE in n]  # indexed, but say what was left out
+    if big:
+        row.error = "; ".join(big)
+    return Prepared(row, chunks, "indexed", row.error)
 
 
 # --- mbox -------------------------------------------------------------------------------------------------------
@@ -162,30 +168,43 @@ def _prefix_intact(data: object, rows: list[tuple[int, DocRow]], size: int) -> b
 
 def prepare_mbox(path: str, previous: list[DocRow], config: PrepareConfig, counter: TokenCounter,
                  mailbox: str) -> list[Prepared]:
+    """Every message of an mbox, in file order (see `iter_mbox`, which the pipeline uses to stream them)."""
+    return sorted(iter_mbox(path, previous, config, counter, mailbox), key=lambda p: split_locator(p.doc.path)[1] or 0)
+
+
+_RELEASE_BYTES = 64 * 1024 * 1024  # pages of the mapping already read are dropped every 64 MB (RSS stays flat)
+
+
+def iter_mbox(path: str, previous: list[DocRow], config: PrepareConfig, counter: TokenCounter,
+              mailbox: str) -> Iterator[Prepared]:
+    """The messages of an mbox as a stream: unchanged ones first (never parsed), then new or edited ones, each parsed
+    and chunked on its own, so a 20,000-message mbox is never held as one list of chunks. Reports messages done
+    through `heartbeat`."""
     located = sorted(((split_locator(d.path)[1], d) for d in previous), key=lambda t: (t[0] is None, t[0] or 0))
     rows = [(off, d) for off, d in located if off is not None]
-    results: list[Prepared] = []
     ids = _Ids(previous)
     with mboxfmt.mapped(path) as data:
         st = os.stat(path)
         size, mtime = len(data), st.st_mtime
-        start = 0
+        start = n_kept = 0
         reuse: dict[str, list[DocRow]] = {}
         # Grown: trust the sampled prefix and read only the tail. Same size but touched: a client rewrote flags in
         # place (or expunged a message), so every message is hashed again, but only changed ones are parsed.
         if rows and len(rows) == len(previous) and size > rows[0][1].size and _prefix_intact(data, rows, size):
             for off, d in rows:
                 ids.reserve(d.doc_id)
-                results.append(unchanged(d, size, mtime, f"{path}#{off}"))  # (the mbox may have been renamed)
-            start = rows[0][1].size
+                yield unchanged(d, size, mtime, f"{path}#{off}")  # (the mbox may have been renamed)
+            start, n_kept = rows[0][1].size, len(rows)
         else:
             for d in previous:
                 if d.status in ("indexed", "skipped"):
                     reuse.setdefault(d.sha256, []).append(d)
         if size == 0 or (start == 0 and not data[:5] == b"From "):  # type: ignore[index]
-            return results
+            return
         fresh: list[tuple[int, int, int, bytes, str]] = []
+        released = 0
         for off, end in mboxfmt.spans(data, start, size):
+            released = _release(data, off, released)
             envelope, message = mboxfmt.split_envelope(bytes(data[off:end]))  # type: ignore[index]
             if mboxfmt.expunged(message):
                 continue  # deleted in Thunderbird, not yet compacted away
@@ -194,17 +213,30 @@ def prepare_mbox(path: str, previous: list[DocRow], config: PrepareConfig, count
             if same:
                 d = same.pop(0)
                 ids.reserve(d.doc_id)
-                results.append(unchanged(d, size, mtime, f"{path}#{off}"))
+                n_kept += 1
+                yield unchanged(d, size, mtime, f"{path}#{off}")
             else:
-                fresh.append((off, end, len(results) + len(fresh) + 1, envelope, chash))
+                fresh.append((off, end, n_kept + len(fresh) + 1, envelope, chash))
         # New messages are parsed after every reused row reserved its id, so ids never collide.
-        new: list[tuple[int, Prepared]] = []
-        for off, end, position, envelope, chash in fresh:
+        released = 0
+        for i, (off, end, position, envelope, chash) in enumerate(fresh):
+            released = _release(data, off, released)
             message = mboxfmt.split_envelope(bytes(data[off:end]))[1]  # type: ignore[index]
-            new.append((off, _mbox_message(message, envelope, chash, ids, path, off, position, size, mtime,
-                                           mailbox, config, counter)))
-    ordered = [(split_locator(p.doc.path)[1] or 0, p) for p in results] + new
-    return [p for _, p in sorted(ordered, key=lambda t: t[0])]
+            yield _mbox_message(message, envelope, chash, ids, path, off, position, size, mtime, mailbox, config,
+                                counter)
+            beat(i + 1, len(fresh), "messages")
+
+
+def _release(data: object, upto: int, released: int) -> int:
+    """Tell the kernel the mapped pages before `upto` are done with (file-backed: nothing is lost)."""
+    if upto - released < _RELEASE_BYTES or not isinstance(data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return released
+    aligned = upto - upto % mmap.PAGESIZE
+    try:
+        data.madvise(mmap.MADV_DONTNEED, 0, aligned)
+    except (OSError, ValueError):
+        return upto
+    return aligned
 
 
 def _mbox_message(message: bytes, envelope: bytes, chash: str, ids: _Ids, path: str, off: int, position: int,

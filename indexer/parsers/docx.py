@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.parsers.ziplimits import check_zip
 from indexer.parsers.textutil import BLOCK_CHARS, HeadingPath, clean_line, first_line, merge_blocks, short, stem
 
 EXTENSIONS: dict[str, str] = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".dotm": "docx"}
@@ -163,6 +164,7 @@ def _open(data: bytes) -> Any:
         raise ParseError("corrupt DOCX: an OLE file (legacy .doc?), not a DOCX package")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ParseError("corrupt DOCX: not a zip archive")
+    check_zip(data, "docx")  # before python-docx inflates every part (zip bombs)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 

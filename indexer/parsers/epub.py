@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
 from indexer.parsers.htmltext import html_events, one_line, soup_of
+from indexer.parsers.ziplimits import check_zip
 from indexer.parsers.textutil import HeadingPath, clean_line, merge_blocks, short, stem
 
 EXTENSIONS: dict[str, str] = {".epub": "epub"}
@@ -94,6 +95,7 @@ def chapter_blocks(content: bytes, entries: dict[str, str]) -> list[Block]:
 
 def parse(data: bytes, name: str) -> ParsedDocument:
     """Read the spine in order; skip the navigation document (it only repeats the chapter titles)."""
+    check_zip(data, "epub")  # before ebooklib inflates every item (zip bombs)
     _check_package(data)
     from ebooklib import ITEM_DOCUMENT, epub
 
