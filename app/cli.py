@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from app.cli_mail import add_mail_filters, locations_of, mail_filter_kwargs
 from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
+from app.resident_client import RemoteError, ServerGone, records, request
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -74,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ncove: interrupted", file=sys.stderr)
         return 130
+    except (RemoteError, ServerGone) as exc:  # issue 12: failed inside the resident Cove, printed as in-process
+        plain = isinstance(exc, ServerGone) or exc.plain
+        print(f"cove: {exc}" if plain else f"cove: {exc.type_name}: {exc}\n(set COVE_DEBUG=1 for the full traceback)",
+              file=sys.stderr)
+        return EXIT_FAILURE
     except Exception as exc:  # a real failure: say what happened and what to do, no traceback wall
         from app.settings import SettingsError
         from indexer.store import StoreMismatch
@@ -97,15 +103,22 @@ def cmd_index(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not os.path.lexists(os.path.expanduser(p))]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)} (check the path and try again)")
-    core = _core()
-    for path in core.index_again(args.paths):  # naming a forgotten path is the explicit "index it again" (issue 13)
-        print(f"cove: {path} was forgotten; indexing it again as asked", file=sys.stderr)
-    core.open_store_for_writing(rebuild=args.rebuild)
     progress = ProgressLine(sys.stderr, enabled=not args.json)
-    core.indexer.on_wait = lambda message: print(f"cove: {message}", file=sys.stderr, flush=True)  # one writer
+    remote = request("index", {"paths": [os.path.abspath(os.path.expanduser(p)) for p in args.paths],
+                               "rebuild": args.rebuild})
     cancel = threading.Event()
     try:
-        report = core.index(args.paths, on_progress=progress.update, cancel=cancel)
+        if remote is not None:  # a resident Cove runs: its single indexer does the work (issue 12)
+            report = _index_remote(remote, progress)
+        else:
+            core = _core()
+            for path in core.index_again(args.paths):  # naming a forgotten path is "index it again" (issue 13)
+                print(f"cove: {path} was forgotten; indexing it again as asked", file=sys.stderr)
+            core.open_store_for_writing(rebuild=args.rebuild)
+            core.indexer.on_wait = lambda message: print(f"cove: {message}", file=sys.stderr, flush=True)  # one writer
+            from indexer.priority import run_low_priority  # low CPU priority: the machine stays usable
+
+            report = run_low_priority(core.index, args.paths, on_progress=progress.update, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
         progress.finish()
@@ -117,6 +130,25 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         print_index_summary(report, sys.stdout)
     return EXIT_OK
+
+
+def _index_remote(remote: Any, progress: ProgressLine) -> Any:
+    """Stream a resident Cove's index run into the same progress line; closing the request (Ctrl-C) cancels it."""
+    from app.resident_protocol import rebuild
+    from indexer.progress import IndexProgress, IndexReport
+
+    report = None
+    with remote:
+        for event in remote.events():
+            if event["event"] == "notice":
+                print(f"cove: {event['message']}", file=sys.stderr, flush=True)
+            elif event["event"] == "progress":
+                progress.update(rebuild(IndexProgress, event["progress"]))
+            elif event["event"] == "report":
+                report = rebuild(IndexReport, event["report"])
+    if report is None:
+        raise ServerGone("the running Cove sent no index report; run the command again")
+    return report
 
 
 def _report_json(report: Any) -> dict[str, Any]:
@@ -136,11 +168,21 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.k is not None and args.k < 1:
         raise UsageError("-k must be at least 1")
     filters = mail_filter_kwargs(args)
-    core = _core()
-    started = time.perf_counter()
-    hits = core.search(args.query, args.k, scope=args.scope, mode=args.mode, **filters)
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    where = locations_of(core, hits)  # a message stored in several places cites all of them
+    scope = [os.path.abspath(os.path.expanduser(s)) for s in args.scope] if args.scope else None
+    remote = request("search", {"query": args.query, "k": args.k, "scope": scope, "mode": args.mode,
+                                "filters": filters})
+    if remote is not None:  # a resident Cove answers, warm (issue 12); the same hits as in-process
+        from indexer.hits import SearchHit
+
+        with remote:
+            reply = remote.one("result")
+        hits, elapsed_ms, where = records(SearchHit, reply["hits"]), reply["took_ms"], reply["locations"]
+    else:
+        core = _core()
+        started = time.perf_counter()
+        hits = core.search(args.query, args.k, scope=scope, mode=args.mode, **filters)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        where = locations_of(core, hits)  # a message stored in several places cites all of them
     if args.json:
         results = [{**hit_json(h), **({"locations": where[h.doc_id]} if h.doc_id in where else {})} for h in hits]
         print(json.dumps({"query": args.query, "took_ms": round(elapsed_ms, 1), "results": results},
@@ -165,11 +207,18 @@ def hit_json(h: Any, n: int | None = None) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = _core().status()
+    remote = request("status", {})
+    if remote is not None:  # "server": who answered (issue 12)
+        with remote:
+            status = remote.one("result")["status"]
+    else:
+        status = {**_core().status(), "server": None}
     if args.json:
         print(json.dumps(status, indent=2, ensure_ascii=False))
     else:
         print_status(status, sys.stdout)
+        if status.get("server"):
+            print(f"Served by: the running Cove (pid {status['server']['pid']}, since {status['server']['since']})")
     return EXIT_OK
 
 

@@ -78,7 +78,7 @@ class ParsePool:
     def messages(self, job: Job, cancel: Any = None) -> Iterator[Message]:
         """The job's messages in order, ending with ("end", is_mail), ("failed", reason) or ("cancelled",)."""
         worker = job.worker
-        assert worker is not None and worker.jobs and worker.jobs[0] is job, "jobs are read in submission order"
+        assert worker is not None and worker.jobs and worker.jobs[0] is job, ("jobs are read in submission order", job.path, [j.path for j in worker.jobs])
         waited = 0.0
         while True:
             if cancel is not None and cancel.is_set():
@@ -112,10 +112,11 @@ class ParsePool:
                     self._replace(worker)  # it exits by itself; its queued jobs go to a fresh one
                 yield msg
                 return
-            yield msg
             if msg[0] == "end":
-                worker.jobs.popleft()
+                worker.jobs.popleft()  # before yielding: the reader stops at "end"
+                yield msg
                 return
+            yield msg
 
     def close(self) -> None:
         for w in self.workers:
