@@ -31,6 +31,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from app.assistant import Assistant
     from app.cli import UsageError, hit_json
     from app.core import CoveCore
+    from app.resident_client import RemoteAsk, request
 
     if args.k is not None and args.k < 1:
         raise UsageError("-k must be at least 1")
@@ -39,20 +40,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from app.cli_mail import mail_filter_kwargs
 
     filters = {k: v for k, v in mail_filter_kwargs(args).items() if k != "email_only"}
-    core = CoveCore()
-    assistant = Assistant(core, model_path=args.model)
-    conversation = args.conversation
-    if args.follow_up and conversation is None:
-        recent = assistant.history.list_conversations()
-        conversation = recent[0].id if recent else None
-    # Load the model while retrieval loads the embedder: the two cold starts overlap instead of adding up.
-    threading.Thread(target=lambda: assistant.llm, name="cove-load-model", daemon=True).start()
+    scope = [os.path.abspath(os.path.expanduser(s)) for s in args.scope] if args.scope else None
     stop = threading.Event()
+    # issue 12: a resident Cove (`cove serve`, the app) answers with its warm model; --model means this process's own
+    remote = None if args.model else request("ask", {
+        "question": args.question, "k": args.k, "scope": scope, "email": args.email, "filters": filters,
+        "follow_up": args.follow_up, "conversation": args.conversation})
+    if remote is not None:
+        assistant: Any = RemoteAsk(remote)
+        events = assistant.events()
+    else:
+        core = CoveCore()
+        assistant = Assistant(core, model_path=args.model)
+        conversation = args.conversation
+        if args.follow_up and conversation is None:
+            recent = assistant.history.list_conversations()
+            conversation = recent[0].id if recent else None
+        # Load the model while retrieval loads the embedder: the two cold starts overlap instead of adding up.
+        threading.Thread(target=lambda: assistant.llm, name="cove-load-model", daemon=True).start()
+        events = assistant.ask(args.question, conversation_id=conversation, k=args.k, scope=scope,
+                               email_only=args.email, stop_event=stop, filters=filters)
     done: Done | None = None
     streamed: list[str] = []
     try:
-        for event in assistant.ask(args.question, conversation_id=conversation, k=args.k, scope=args.scope,
-                                   email_only=args.email, stop_event=stop, filters=filters):
+        for event in events:
             if isinstance(event, Token) and not args.json:
                 streamed.append(event.text)
                 sys.stdout.write(event.text)

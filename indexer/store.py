@@ -20,6 +20,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from indexer.pathsafe import from_store, to_store
+
 SCHEMA_VERSION = 1
 FTS_COLUMN = "text"
 ANN_MIN_ROWS = 50_000  # below this, exact vector search is fast (tens of ms) and perfect
@@ -160,13 +162,16 @@ class Store:
     # --- documents -----------------------------------------------------------------------------------------------
     def load_documents(self) -> dict[str, DocRow]:
         table = self.documents_table.to_arrow()
-        return {row["doc_id"]: DocRow(**{k: (v if v is not None else _default(k)) for k, v in row.items()})
+        return {row["doc_id"]: DocRow(**{k: (from_store(v) if isinstance(v, str) else v if v is not None else _default(k))
+                                         for k, v in row.items()})
                 for row in table.to_pylist()}
 
     def upsert_documents(self, docs: Sequence[DocRow]) -> None:
         if not docs:
             return
-        rows = [{f.name: getattr(d, f.name) for f in fields(DocRow)} for d in docs]
+        # names with bytes that are not UTF-8 are stored escaped, reversibly (indexer/pathsafe.py)
+        rows = [{f.name: (to_store(v) if isinstance(v := getattr(d, f.name), str) else v) for f in fields(DocRow)}
+                for d in docs]
         data = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
         (
             self.documents_table.merge_insert("doc_id")
@@ -190,7 +195,12 @@ class Store:
         columns: dict[str, Any] = {name: [r.get(name) for r in rows] for name in chunk_schema(self.dim).names if name != "vector"}
         flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
         columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, self.dim)
-        data = pa.Table.from_pydict(columns, schema=chunk_schema(self.dim))
+        try:
+            data = pa.Table.from_pydict(columns, schema=chunk_schema(self.dim))
+        except (UnicodeEncodeError, pa.ArrowInvalid):  # a lone surrogate in a text or part name: made storable
+            for name in ("text", "section", "part"):
+                columns[name] = [to_store(v) if isinstance(v, str) else v for v in columns[name]]
+            data = pa.Table.from_pydict(columns, schema=chunk_schema(self.dim))
         (
             self.chunks_table.merge_insert("chunk_id")
             .when_matched_update_all()
