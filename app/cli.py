@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.data_dir:
         os.environ["COVE_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
+    for stream in (sys.stdout, sys.stderr):  # file names with non-UTF-8 bytes print as \udcff, never crash the CLI
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.command is None:
         from app.launch import launch_gui
 
