@@ -63,6 +63,11 @@ class CoveCore:
                     overlap_tokens=int(s.get("chunk_overlap_tokens", 32)),
                     ignore_globs=tuple(s.get("ignore_globs", [])),
                     ocr=bool(s.get("ocr", True)),
+                    parse_timeout_s=float(s.get("parse_timeout_s", 60)),  # issue 13: parse worker limits
+                    parse_memory_mb=float(s.get("parse_memory_mb", 1024)),
+                    max_unpacked_mb=float(s.get("max_unpacked_mb", 256)),
+                    max_attachment_mb=float(s.get("max_attachment_mb", 25)),
+                    index_secrets=bool(s.get("index_secrets", False)),
                 )
                 self._indexer = Indexer(self.open_store_for_writing(), self.embedder, config,
                                         exclusions=self.exclusions, lock=self.writer_lock)

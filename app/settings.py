@@ -51,6 +51,12 @@ RULES: dict[str, Rule] = {
     "autostart_tray": Rule(bool),
     "theme": Rule(str, choices=("system", "light", "dark")),
     "ocr": Rule(bool),  # issue 14: read scanned PDF pages and image files with offline OCR
+    # issue 13: limits of the parse workers (indexer/isolation.py) and secrets (indexer/secrets.py)
+    "parse_timeout_s": Rule((int, float), 5, 3600),
+    "parse_memory_mb": Rule((int, float), 128, 65_536),
+    "max_unpacked_mb": Rule((int, float), 1, 100_000),
+    "max_attachment_mb": Rule((int, float), 0.001, 100_000),
+    "index_secrets": Rule(bool),
 }
 
 
