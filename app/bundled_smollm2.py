@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -38,7 +39,10 @@ def installed_path() -> Path | None:
         spec = importlib.util.find_spec(PACKAGE)
     except (ImportError, ValueError):
         return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):  # a PyInstaller bundle with the GGUF as data
+        folders.append(os.path.join(sys._MEIPASS, PACKAGE))
+    for folder in folders:
         candidate = Path(folder) / MODEL_NAME
         if candidate.is_file():
             return candidate
