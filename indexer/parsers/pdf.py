@@ -13,6 +13,7 @@ import statistics
 import time
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.heartbeat import beat
 from indexer.ocr.limits import MIN_TEXT_CHARS
 from indexer.parsers.textutil import clean_line, first_line, normalize_newlines, short, stem
 
@@ -110,6 +111,7 @@ def parse(data: bytes, name: str) -> ParsedDocument:
     consecutive = 0
     truncated = ""
     for index in range(n_pages):
+        beat(index, n_pages, "pages")  # the parse worker's time limit applies per page (indexer/heartbeat.py)
         if time.monotonic() - started > TIME_BUDGET_S:
             truncated = f"time budget: stopped after page {index} of {n_pages}"
             break
