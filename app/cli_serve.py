@@ -1,0 +1,56 @@
+"""`cove serve`: a resident Cove without a window. It keeps the store, the query embedder and the model warm, watches
+the watched folders, and answers `cove search/ask/status/index` over the owner-only local socket until stopped
+(Ctrl-C, SIGTERM, logout). The headless autostart entry (`cove desktop autostart on --headless`) runs this."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run Cove in the background (no window): other `cove` commands use it, warm",
+                       description="Keep Cove warm in the background so `cove search` and `cove ask` answer at once. "
+                       "Only you can talk to it (an owner-only local socket; no network).")
+    p.add_argument("--no-watch", action="store_true", help="do not watch the watched folders")
+    p.add_argument("--lazy-model", action="store_true",
+                   help="load the language model on the first question, not at start")
+    p.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app import paths
+    from app.resident_client import request
+    from app.resident_server import ResidentServer, serve_forever
+
+    server = ResidentServer()
+    if not server.start():
+        who = ""
+        remote = request("ping", {})
+        if remote is not None:
+            with remote:
+                info = remote.one("result")["server"]
+            who = f" (pid {info['pid']}, since {info['since']})"
+        print(f"cove: a Cove is already running for {paths.data_dir()}{who}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, lambda *_: stop.set())
+    watcher = None
+    try:
+        server.warm_up(model=not args.lazy_model)
+        if not args.no_watch and server.core.watched_folders():
+            watcher = server.core.watcher()
+            watcher.start()
+        print(f"cove: serving {paths.data_dir()} (pid {server.pid}) on {server.address}; Ctrl-C stops", file=sys.stderr,
+              flush=True)
+        serve_forever(server, stop=stop)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        server.stop()
+        server.core.close()
+    return 0
