@@ -251,3 +251,41 @@ def test_a_discovered_ollama_blob_loads_and_answers_as_a_chat_model(stores: dict
         assert "Paris" in answer
     finally:
         llm.close()
+
+
+def test_gpt4all_jan_downloads_and_env_overrides_are_searched(home: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.model_stores import find_models
+
+    meta = {"general.architecture": "llama", "tokenizer.chat_template": "{{ x }}"}
+    xdg = tmp_path / "xdg-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    tiny_gguf(xdg / "nomic.ai" / "GPT4All" / "Llama-3.2-1B-Instruct-Q4_0.gguf", meta)
+    tiny_gguf(home / ".local" / "share" / "nomic.ai" / "GPT4All" / "not-here.gguf", meta)  # XDG moved it
+    tiny_gguf(home / "jan" / "models" / "tinyllama" / "tinyllama-1.1b.Q4_K_M.gguf", meta)
+    tiny_gguf(xdg / "Jan" / "data" / "llamacpp" / "models" / "qwen3-0.6b" / "model.gguf", meta)
+    tiny_gguf(home / "Downloads" / "phi-3-mini.Q4_K_M.gguf", meta)
+    elsewhere = tmp_path / "big-disk" / "ollama"
+    monkeypatch.setenv("OLLAMA_MODELS", str(elsewhere))
+    blob = tiny_gguf(tmp_path / "blob.gguf", meta)
+    ollama_model(elsewhere.parent, blob, "qwen3", "0.6b", "c" * 64)  # lays out <parent>/.ollama/models …
+    (elsewhere.parent / ".ollama" / "models").rename(elsewhere)
+    found, _ = find_models()
+    got = {(f.source, f.label) for f in found}
+    assert got == {("ollama", "qwen3:0.6b"), ("gpt4all", "Llama-3.2-1B-Instruct-Q4_0.gguf"),
+                   ("jan", "tinyllama"), ("jan", "qwen3-0.6b"), ("downloads", "phi-3-mini.Q4_K_M.gguf")}, got
+
+
+def test_the_walk_is_bounded_and_survives_a_folder_link_loop(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import model_stores
+
+    pub = home / ".lmstudio" / "models" / "pub"
+    for i in range(6):
+        tiny_gguf(pub / f"repo{i}" / f"m{i}.gguf", {"general.architecture": "llama"})
+    (pub / "repo0" / "loop").symlink_to(pub)  # a link back up the tree
+    tiny_gguf(home / ".lmstudio" / "models" / "a" / "b" / "c" / "too-deep.gguf", {"general.architecture": "llama"})
+    monkeypatch.setattr(model_stores, "MAX_PER_STORE", 4)
+    found, searched = model_stores.find_models()
+    assert len(found) == 4 and all(f.source == "lmstudio" for f in found)
+    assert "too-deep.gguf" not in {f.path.name for f in found}
+    assert next(s for s in searched if s.source == "lmstudio" and s.exists).found == 4
