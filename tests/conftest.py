@@ -19,8 +19,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def corpus(*parts: str) -> Path:
-    """A path in ../shared/corpora, or skip the test with a clear message when the corpora are absent."""
+    """A path in ../shared/corpora; when absent, skip with a clear message — or fail when `CI` is set."""
     path = CORPORA.joinpath(*parts)
+    if not path.exists() and os.environ.get("CI"):
+        pytest.fail(f"shared corpora not found at {path}: CI must run with ../shared beside the clone")
     if not path.exists():
         pytest.skip(f"shared corpora not found at {path} (set COVE_CORPORA to ../shared/corpora)")
     return path

@@ -20,6 +20,6 @@ def fixtures_dir() -> Path:
 @pytest.fixture(scope="session")
 def corpora() -> Path:
     """The shared corpora folder, or skip the test when this checkout has none."""
-    if not CORPORA.is_dir():
-        pytest.skip(f"shared corpora not found at {CORPORA}")
-    return CORPORA
+    from tests.conftest import corpus
+
+    return corpus()

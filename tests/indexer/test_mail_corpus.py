@@ -25,9 +25,9 @@ BIG = 100 * 1024 * 1024
 
 
 def _need_corpus() -> Path:
-    if not EMAIL.is_dir():
-        pytest.skip(f"shared mail corpus not found at {EMAIL} (set COVE_CORPORA to ../shared/corpora)")
-    return EMAIL
+    from tests.conftest import corpus
+
+    return corpus("email")
 
 
 @pytest.fixture(scope="module")
