@@ -25,6 +25,9 @@ class Assistant:
         self.model_path = model_path
         self._llm: Any = None
         self._lock = threading.Lock()
+        from app.model_idle import IdleUnloader
+
+        self._idle = IdleUnloader(self)  # model_idle_minutes: unload an unused model, reload on the next question
         from app.history import History
 
         self.history = History()
@@ -51,7 +54,23 @@ class Assistant:
                 self._llm = LocalLLM(self.resolve_model_path(), n_ctx=int(s.get("n_ctx", 4096)), n_threads=threads,
                                      n_gpu_layers=int(s.get("n_gpu_layers", 0)),
                                      prompt_style=s.get("prompt_style", "auto"))
+                self._idle.watch()
+            self._idle.touch()
             return self._llm
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._llm is not None
+
+    def unload_if_idle(self, idle_s: float) -> bool:
+        """Release the model if nobody used it for `idle_s` seconds and no question is running (issue 12: an idle
+        Cove gives its ~0.3–5 GB back; the next question reloads it). True if it was released."""
+        with self._lock:
+            if self._llm is None or self._idle.busy or self._idle.idle_for() < idle_s:
+                return False
+            self._llm.close()
+            self._llm = None
+            return True
 
     def switch_model(self, model_path: str | None) -> None:
         """Use another GGUF from the next question on (the old one is released first to bound memory)."""
@@ -76,10 +95,11 @@ class Assistant:
                         answer_tokens=int(s.get("max_answer_tokens", 384)),
                         temperature=float(s.get("temperature", 0.1)),
                         embedder=getattr(self.core.searcher, "embedder", None))
-        for event in events:
-            if isinstance(event, Done):
-                self.last_conversation_id = self._remember(question, event, conversation_id)
-            yield event
+        with self._idle.in_use():  # never unloaded mid-answer
+            for event in events:
+                if isinstance(event, Done):
+                    self.last_conversation_id = self._remember(question, event, conversation_id)
+                yield event
 
     def _remember(self, question: str, done: Done, conversation_id: int | None) -> int:
         from app.history import StoredSource
