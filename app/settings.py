@@ -49,6 +49,8 @@ RULES: dict[str, Rule] = {
     "debounce_seconds": Rule((int, float), 0, 60),
     "remember_dropped": Rule(bool),
     "autostart_tray": Rule(bool),
+    "autostart_headless": Rule(bool),  # issue 12: autostart runs `cove serve` (no window, no tray icon)
+    "model_idle_minutes": Rule((int, float), 0, 10_080),  # issue 12: unload an unused model (0 = never)
     "theme": Rule(str, choices=("system", "light", "dark")),
     "ocr": Rule(bool),  # issue 14: read scanned PDF pages and image files with offline OCR
     # issue 13: limits of the parse workers (indexer/isolation.py) and secrets (indexer/secrets.py)

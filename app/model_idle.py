@@ -1,0 +1,81 @@
+"""Unload the language model after `model_idle_minutes` without questions; the next question loads it again.
+
+Why: the loaded model is most of an idle Cove's memory (the bundled Gemma 270M ~0.3 GB resident, a 7B model 4–5 GB),
+and a resident Cove (`cove serve`, the tray app) idles for hours. Reloading the bundled model takes ~0.5–1 s, paid
+once after a pause. A daemon timer thread per assistant does the check, so memory is returned even if no further
+call ever comes; it runs only while a model is loaded. `model_idle_minutes` = 0 keeps the model loaded.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IDLE_MINUTES = 10.0
+
+
+class IdleUnloader:
+    def __init__(self, assistant: Any) -> None:
+        self.assistant = assistant
+        self._last = time.monotonic()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    def idle_s(self) -> float:
+        """The setting in seconds (0 = never unload)."""
+        try:
+            minutes = float(self.assistant.core.settings.get("model_idle_minutes", DEFAULT_IDLE_MINUTES))
+        except (TypeError, ValueError):
+            minutes = DEFAULT_IDLE_MINUTES
+        return max(0.0, minutes * 60.0)
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self._last
+
+    def touch(self) -> None:
+        self._last = time.monotonic()
+
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Hold the model for the duration (a question being answered): never unloaded meanwhile."""
+        with self._lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy -= 1
+            self.touch()
+
+    def watch(self) -> None:
+        """Start the timer thread (called when a model is loaded; it ends when the model is unloaded)."""
+        if self.idle_s() <= 0:
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._run, name="cove-model-idle", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            idle = self.idle_s()
+            if idle <= 0:
+                return
+            # check often enough to unload within ~25 % of the idle time, but at most every 30 s
+            time.sleep(min(30.0, max(0.05, idle / 4)))
+            if not self.assistant.model_loaded:
+                return
+            if self.assistant.unload_if_idle(idle):
+                log.info("language model unloaded after %.0f s without questions", idle)
+                return
