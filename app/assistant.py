@@ -106,13 +106,22 @@ class Assistant:
 
         if conversation_id is None:
             conversation_id = self.history.create_conversation(question[:60] or "New chat")
-        sources = [StoredSource(s.n, s.hit.path, s.hit.page, s.hit.section or s.hit.locator, s.hit.doc_id,
-                                s.hit.snippet()) for s in done.sources]
-        self.history.add_turn(conversation_id, question, done.answer, sources, model=str(done.timings.get("model", "")))
+        sources = [_stored_source(s, StoredSource) for s in done.sources]
+        self.history.add_turn(conversation_id, question, done.answer, sources, model=str(done.timings.get("model", "")),
+                              verified=bool(getattr(done, "verified", False)), draft=getattr(done, "draft", ""))
         return conversation_id
 
     def close(self) -> None:
         self.switch_model(self.model_path)
+
+
+def _stored_source(s: Any, stored: Any) -> Any:
+    """A reopened conversation shows the same evidence: the evidence sentence is kept as the snippet."""
+    ev = s.evidence[0] if getattr(s, "evidence", ()) else None
+    if ev is None:
+        return stored(s.n, s.hit.path, s.hit.page, s.hit.section or s.hit.locator, s.hit.doc_id, s.hit.snippet())
+    return stored(s.n, s.hit.path, s.hit.page, s.hit.section or s.hit.locator, s.hit.doc_id, ev.text,
+                  ev.start, ev.end)
 
 
 class _FilteredRetriever:

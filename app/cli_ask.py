@@ -27,6 +27,7 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from app.answer_record import cli_notice, evidence_json, flat, source_line, verdict_of
     from app.answering import Done, Retrieved, Token
     from app.assistant import Assistant
     from app.cli import UsageError, hit_json
@@ -81,26 +82,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
                if k in ("retrieve_ms", "ttft_ms", "total_ms", "tokens", "tokens_per_s")}
     sources = [s for s in done.sources if s.cited] or list(done.sources)
     if args.json:
-        print(json.dumps({"answer": done.answer, "not_found": done.not_found,
-                          "sources": [{**hit_json(s.hit, s.n), "cited": s.cited} for s in sources],
-                          "timings": timings, "model": done.timings.get("model", ""),
-                          "conversation": getattr(assistant, "last_conversation_id", None)},
-                         indent=2, ensure_ascii=False))
+        out = {"answer": done.answer, "verified": done.verified, "not_found": done.not_found,
+               "sources": [{**hit_json(s.hit, s.n), "cited": s.cited,
+                            "evidence": [evidence_json(e) for e in s.evidence]} for s in sources],
+               "timings": timings, "model": done.timings.get("model", ""),
+               "conversation": getattr(assistant, "last_conversation_id", None)}
+        if done.draft:
+            out["draft"] = done.draft
+        print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     if done.not_found:
         print(done.answer)
         return 0
     print()
-    if " ".join(done.answer.split()) != " ".join("".join(streamed).split()):
+    notice = cli_notice(verdict_of(done))
+    if notice:  # the streamed words must not be read as fact: say so, then show what replaces them
+        print(f"\n{notice}")
+        if done.answer.strip() and flat(done.answer) != flat("".join(streamed)):
+            print(done.answer)
+    elif flat(done.answer) != flat("".join(streamed)):
         # citations that matched no source were removed, or the source the answer came from was added
         print(f"\nWith citations checked: {done.answer}")
+    if not done.answer.strip():
+        print("(no answer)")
     print("\nSources:")
     for s in sources:
         h = s.hit
         where = f" ({h.locator})" if h.locator else ""
         extra = f" — {h.sender}, {h.date}, {h.subject}" if h.kind == "email" else ""
         print(f"  [{s.n}] {h.title} — {h.path}{where}{extra}")
-        print(f"      {h.snippet(160)}")
+        print(f"      {source_line(s, 240)}")
     sys.stdout.flush()
     print(f"\n({timings.get('tokens', 0)} tokens, first token {timings.get('ttft_ms', 0):.0f} ms, "
           f"{timings.get('tokens_per_s', 0):.1f} tokens/s; conversation {assistant.last_conversation_id}, "

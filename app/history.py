@@ -54,16 +54,23 @@ class StoredSource:
     page: int | None = None
     section: str = ""
     doc_id: str = ""
-    snippet: str = ""
+    snippet: str = ""  # the evidence sentence when the answer had one (evidence_start set), else the chunk's start
+    evidence_start: int | None = None  # where the evidence sentence sits in the chunk text (None: no evidence)
+    evidence_end: int | None = None
 
     def to_json(self) -> dict:
-        return {"n": self.n, "path": self.path, "page": self.page, "section": self.section,
-                "doc_id": self.doc_id, "snippet": self.snippet}
+        out = {"n": self.n, "path": self.path, "page": self.page, "section": self.section,
+               "doc_id": self.doc_id, "snippet": self.snippet}
+        if self.evidence_start is not None:
+            out.update(evidence_start=self.evidence_start, evidence_end=self.evidence_end)
+        return out
 
     @staticmethod
     def from_json(d: dict) -> "StoredSource":
+        start, end = d.get("evidence_start"), d.get("evidence_end")
         return StoredSource(int(d.get("n", 0)), str(d.get("path", "")), d.get("page"), str(d.get("section", "")),
-                            str(d.get("doc_id", "")), str(d.get("snippet", "")))
+                            str(d.get("doc_id", "")), str(d.get("snippet", "")),
+                            int(start) if start is not None else None, int(end) if end is not None else None)
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class Turn:
     sources: tuple[StoredSource, ...] = field(default_factory=tuple)
     model: str = ""
     created: float = 0.0
+    verified: bool | None = None  # None: stored before answers were verified
+    draft: str = ""  # the model's unsupported words, when the answer is what the documents say instead
 
 
 class History:
@@ -107,6 +116,7 @@ class History:
         conn = sqlite3.connect(self.path)
         try:
             conn.executescript(_SCHEMA)
+            _add_columns(conn)
             conn.commit()
         finally:
             conn.close()
@@ -142,23 +152,26 @@ class History:
 
     # turns ---------------------------------------------------------------------------------------------------------
     def add_turn(self, conversation_id: int, question: str, answer: str,
-                 sources: Sequence[StoredSource] = (), model: str = "") -> int:
+                 sources: Sequence[StoredSource] = (), model: str = "", *, verified: bool | None = None,
+                 draft: str = "") -> int:
         now = time.time()
         payload = json.dumps([s.to_json() for s in sources], ensure_ascii=False)
         with self._connect() as c:
             cur = c.execute(
-                "INSERT INTO turns(conversation_id, question, answer, sources, model, created) VALUES (?,?,?,?,?,?)",
-                (conversation_id, question, answer, payload, model, now))
+                "INSERT INTO turns(conversation_id, question, answer, sources, model, created, verified, draft) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (conversation_id, question, answer, payload, model, now,
+                 None if verified is None else int(verified), draft))
             c.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
             return int(cur.lastrowid)
 
     def turns(self, conversation_id: int) -> list[Turn]:
         """Oldest first, as the conversation happened."""
         with self._connect() as c:
-            rows = c.execute("SELECT id, conversation_id, question, answer, sources, model, created FROM turns "
-                             "WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
+            rows = c.execute("SELECT id, conversation_id, question, answer, sources, model, created, verified, draft "
+                             "FROM turns WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
         return [Turn(r[0], r[1], r[2], r[3], tuple(StoredSource.from_json(s) for s in json.loads(r[4] or "[]")),
-                     r[5], r[6]) for r in rows]
+                     r[5], r[6], None if r[7] is None else bool(r[7]), r[8] or "") for r in rows]
 
     # privacy -------------------------------------------------------------------------------------------------------
     def forget_paths(self, paths: Sequence[str]) -> int:
@@ -182,7 +195,7 @@ class History:
                 kept = [s for s in items if not forgotten(str(s.get("path", "")))]
                 if len(kept) != len(items):
                     removed += len(items) - len(kept)
-                    c.execute("UPDATE turns SET sources = ?, answer = ? WHERE id = ?",
+                    c.execute("UPDATE turns SET sources = ?, answer = ?, draft = '' WHERE id = ?",
                               (json.dumps(kept, ensure_ascii=False), FORGOTTEN_ANSWER, turn_id))
         if removed:
             self.vacuum()
@@ -195,3 +208,16 @@ class History:
                 conn.execute("VACUUM")
             finally:
                 conn.close()
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Columns added after the first release, each guarded, so an older history file opens unchanged apart from
+    them (and two processes adding the same column at once both succeed)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(turns)")}
+    for name, decl in (("verified", "INTEGER"), ("draft", "TEXT NOT NULL DEFAULT ''")):
+        if name not in have:
+            try:
+                conn.execute(f"ALTER TABLE turns ADD COLUMN {name} {decl}")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
