@@ -84,15 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # a real failure: say what happened and what to do, no traceback wall
-        from app.settings import SettingsError
+        from app.faults import explain  # disk full, data dir unusable, damaged index or settings (issue 13)
         from indexer.store import StoreMismatch
 
-        if isinstance(exc, (SettingsError, StoreMismatch)):
-            print(f"cove: {exc}", file=sys.stderr)
+        plain = str(exc) if isinstance(exc, StoreMismatch) else explain(exc)
+        if plain:
+            print(f"cove: {plain}", file=sys.stderr)
         else:
             print(f"cove: {type(exc).__name__}: {exc}\n(set COVE_DEBUG=1 for the full traceback)", file=sys.stderr)
-            if os.environ.get("COVE_DEBUG"):
-                raise
+        if os.environ.get("COVE_DEBUG"):
+            raise
         return EXIT_FAILURE
 
 
