@@ -122,7 +122,9 @@ class Intake:
                 p, more = msg[1], msg[2]
             if more:  # a batch of a big document: stored now, its row comes with the last batch
                 partial = p
-                self._write_chunks([p])
+                written = self._write_chunks([p])
+                if written:
+                    tracker.add_chunks(written)
                 continue
             for r in mail.resolve(source, [p], self.cfg, self.counter):  # (mail) owners, copies, moves
                 if r.outcome == "vanished":
@@ -181,7 +183,8 @@ class Intake:
         batch, self.pending, self.pending_chunks = self.pending, [], 0
         if not batch or self.cancel.is_set():
             return
-        if not self._write_chunks(batch):
+        written = self._write_chunks(batch)
+        if written is None:
             return
         store = self.ix.store
         store.upsert_documents([p.doc for p in batch])
@@ -189,13 +192,15 @@ class Intake:
                                    if p.outcome != "unchanged"})
         if self.ix._mail is not None:  # (mail) re-pointed owners and dropped copies, after the rows they depend on
             self.ix._mail.commit()
+        self.tracker.add_chunks(written)
         for p in batch:
-            self.tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, p.doc.n_chunks if p.chunks else 0),  # type: ignore[arg-type]
-                                counts_as_file=False)
+            n = p.doc.n_chunks if p.outcome == "indexed" and p.chunks is not None else 0
+            self.tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, n), counts_as_file=False)  # type: ignore[arg-type]
 
-    def _write_chunks(self, batch: list[Prepared]) -> bool:
-        """Embed and upsert the chunks of `batch` in slices of `write_batch_chunks`. False if cancelled."""
+    def _write_chunks(self, batch: list[Prepared]) -> int | None:
+        """Embed and upsert the chunks of `batch` in slices of `write_batch_chunks`: how many, or None if cancelled."""
         rows: list[dict[str, Any]] = []
+        written = 0
         for p in batch:
             for c in p.chunks or ():
                 rows.append({"chunk_id": f"{p.doc.doc_id}:{p.doc.sha256[:16]}:{c.ordinal}", "doc_id": p.doc.doc_id,
@@ -203,9 +208,9 @@ class Intake:
                              "section": c.section, "line_start": c.line_start, "line_end": c.line_end, "part": c.part})
                 if len(rows) >= self.batch_chunks:
                     if not self._embed_and_store(rows):
-                        return False
-                    rows = []
-        return self._embed_and_store(rows)
+                        return None
+                    written, rows = written + len(rows), []
+        return written + len(rows) if self._embed_and_store(rows) else None
 
     def _embed_and_store(self, rows: list[dict[str, Any]]) -> bool:
         if self.cancel.is_set():
@@ -216,7 +221,6 @@ class Intake:
         if self.cancel.is_set():
             return False
         self.ix.store.upsert_chunks(rows, vectors)
-        self.tracker.add_chunks(len(rows))
         return True
 
 

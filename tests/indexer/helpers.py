@@ -10,7 +10,10 @@ from indexer.store import Store
 
 
 def make_indexer(embedder, **config) -> Indexer:  # type: ignore[no-untyped-def]
+    """Parsing in-process by default (`isolate=False`: the same job code, no worker processes), so tests can patch
+    parser functions and do not pay worker start-up; tests/indexer/test_hostile_files.py covers the workers."""
     store = Store(paths.index_dir(), embedder.id, embedder.dim)
+    config.setdefault("isolate", False)
     return Indexer(store, embedder, IndexConfig(**config))
 
 

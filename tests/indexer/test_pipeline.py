@@ -35,12 +35,12 @@ def test_unchanged_file_is_not_parsed(tmp_path, fake_embedder, monkeypatch):
     _corpus(tmp_path / "docs", 2)
     idx = make_indexer(fake_embedder)
     idx.index_paths([str(tmp_path / "docs")])
-    import indexer.prepare as prepare
+    import indexer.parse_job as parse_job
 
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise AssertionError("parsed an unchanged file")
 
-    monkeypatch.setattr(prepare, "parse_bytes", boom)
+    monkeypatch.setattr(parse_job, "parse_bytes", boom)
     report = idx.index_paths([str(tmp_path / "docs")])
     assert report.counts["unchanged"] == 2
 
@@ -121,9 +121,9 @@ def test_unreadable_file_is_an_error(tmp_path, fake_embedder, monkeypatch):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    import indexer.prepare as prepare
+    import indexer.parse_job as parse_job
 
-    monkeypatch.setattr(prepare, "open", guarded_open, raising=False)
+    monkeypatch.setattr(parse_job, "open", guarded_open, raising=False)
     report = make_indexer(fake_embedder).index_paths([str(d)])
     outcome = {Path(o.path).name: (o.outcome, o.reason) for o in report.outcomes}
     assert outcome["secret.txt"] == ("error", "permission denied")
@@ -141,16 +141,16 @@ def test_unreadable_file_real_permissions(tmp_path, fake_embedder):
 
 def test_file_vanishing_during_run_is_reported(tmp_path, fake_embedder, monkeypatch):
     files = _corpus(tmp_path / "docs", 4)
-    import indexer.prepare as prepare
+    import indexer.parse_job as parse_job
 
-    real = prepare.prepare_file
+    real = parse_job.file_job
 
     def vanish_then_prepare(path, *a, **k):  # type: ignore[no-untyped-def]
         if path == str(files[2]):
             files[2].unlink()
         return real(path, *a, **k)
 
-    monkeypatch.setattr("indexer.prepare.prepare_file", vanish_then_prepare)
+    monkeypatch.setattr(parse_job, "file_job", vanish_then_prepare)
     idx = make_indexer(fake_embedder)
     report = idx.index_paths([str(tmp_path / "docs")])
     errors = report.of("error")
