@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-CORPORA = Path("/work/shared/corpora")
+from tests.conftest import CORPORA  # noqa: E402  (one definition: ../shared/corpora or COVE_CORPORA)
+
 DEVSET = Path(__file__).with_name("devset.jsonl")
 KINDS = ("email", "pdf", "docs", "unanswerable")
 

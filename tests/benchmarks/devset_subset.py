@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CORPORA = Path("/work/shared/corpora")
+from tests.conftest import CORPORA  # noqa: E402  (one definition: ../shared/corpora or COVE_CORPORA)
+
 PER_FILE_BYTES = 1_000_000
 TOTAL_BYTES_CAP = 16_000_000
 
