@@ -6,6 +6,12 @@ from typing import Sequence
 
 
 def launch_gui(argv: Sequence[str]) -> int:
+    from app.qt_deps import xcb_problem
+
+    problem = xcb_problem()  # before Qt: name the missing system packages instead of Qt's bare plugin error
+    if problem:
+        print(f"cove: {problem}", file=sys.stderr)
+        return 1
     try:
         from app.gui.main import run
     except ImportError as exc:

@@ -76,6 +76,13 @@ def run(argv: Sequence[str]) -> int:
     if args.data_dir:
         os.environ["COVE_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
     probe_mode = os.environ.get("COVE_STARTUP_PROBE", "")
+    if QApplication.instance() is None:
+        from app.qt_deps import xcb_problem
+
+        problem = xcb_problem()  # `python -m app.gui` too: name the missing packages, not Qt's bare plugin error
+        if problem:
+            print(f"cove: {problem}", file=sys.stderr)
+            return 1
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cove"])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationName("Cove")
