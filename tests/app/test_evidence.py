@@ -1,0 +1,114 @@
+"""Sentence spans, evidence selection and answer verification: pure logic (the real embedder where it matters)."""
+from __future__ import annotations
+
+import pytest
+
+from app.answering import check_answer
+from app.evidence import focus_passages, rank_sentences, supported
+from app.sentences import first_sentence_end, split_sentences
+from tests.app.conftest import make_hit
+
+EMAIL = """Subject: [users@httpd] Failure to start apache2 after SSL cert update.
+From: "Jack M. Nilles" <jnilles@jala.com>
+To: users@httpd.apache.org
+Date: 2020-07-10 21:54 UTC
+
+I recently updated two virtual servers with new SSL certificates, restarted
+apache and got a failure to load.
+
+Here is a diagnostic: the unit entered failed state. Any suggestions?
+
+Jack"""
+
+
+def _texts(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, text[s.start:s.end]) for s in split_sentences(text)]
+
+
+# sentences -----------------------------------------------------------------------------------------------------------
+def test_offsets_are_exact_and_headers_are_marked():
+    spans = split_sentences(EMAIL)
+    for s in spans:
+        piece = EMAIL[s.start:s.end]
+        assert piece == piece.strip() and piece
+    kinds = _texts(EMAIL)
+    assert [k for k, _ in kinds[:4]] == ["header"] * 4
+    assert kinds[1][1] == 'From: "Jack M. Nilles" <jnilles@jala.com>'
+    assert ("text", "I recently updated two virtual servers with new SSL certificates, restarted\n"
+                    "apache and got a failure to load.") in kinds
+
+
+@pytest.mark.parametrize("text, first", [
+    ("Jack M. Nilles wrote it. Then he left.", "Jack M. Nilles wrote it."),
+    ("Use a flag, e.g. --toc. It works.", "Use a flag, e.g. --toc."),
+    ("It needs v2.4. Then restart it.", "It needs v2.4. Then restart it."),
+    ("The rate is 3.5 percent. Next year more.", "The rate is 3.5 percent."),
+    ("It opened in 1998. Then it closed.", "It opened in 1998."),
+    ("Dr. Smith agreed! We left.", "Dr. Smith agreed!"),
+])
+def test_initials_abbreviations_versions_and_decimals_do_not_end_a_sentence(text, first):
+    assert _texts(text)[0][1] == first
+    end = first_sentence_end(text + " ")
+    assert text[:end] == first if end >= 0 else first == text
+
+
+def test_quoted_reply_lines_are_marked_and_long_runs_are_cut():
+    text = "Never mind systemd.\n> I recently updated\n> the certs.\n\n" + "word " * 200
+    spans = split_sentences(text)
+    assert ("quote", "> I recently updated\n> the certs.") in [(s.kind, text[s.start:s.end]) for s in spans]
+    assert max(s.end - s.start for s in spans) <= 400
+
+
+# selection -----------------------------------------------------------------------------------------------------------
+def test_header_lines_are_not_evidence_for_the_question_alone(real_embedder):
+    hit = make_hit(EMAIL, kind="email", sender="Jack M. Nilles", subject="Failure to start apache2 after SSL cert update.")
+    ranked = rank_sentences("Why did apache2 fail to start after the SSL certificate update?", [hit], real_embedder)
+    assert ranked and all(c.span.kind != "header" for c in ranked)
+    # ... but the From: line is evidence for an answer that is the sender's name
+    ranked = rank_sentences("Who had trouble starting apache2 after updating an SSL certificate?", [hit],
+                            real_embedder, answer="Jack M. Nilles")
+    assert "Jack M. Nilles" in ranked[0].text
+
+
+def test_focus_keeps_the_answer_sentence_and_drops_headers(real_embedder):
+    other = make_hit("Tomatoes need sun. Water them every morning. Harvest in August.", title="Garden", n=2)
+    hit = make_hit(EMAIL, kind="email", n=1)
+    ranked = rank_sentences("What did Jack update before apache failed?", [other, hit], real_embedder)
+    passages = focus_passages(ranked, [other, hit])
+    assert passages[0][0] == 1, "the email holds the best sentence, so it comes first"
+    assert "new SSL certificates" in passages[0][1] and "Subject:" not in passages[0][1]
+
+
+# verification --------------------------------------------------------------------------------------------------------
+def test_a_wrong_number_or_an_unknown_name_is_not_supported():
+    src = ["Lines should be wrapped at 72 characters, says the style guide by Anna Berg."]
+    assert supported("72 characters", src).ok
+    assert not supported("128 characters", src).ok
+    assert supported("128 characters", src).missing == ("128",)
+    assert not supported("Peter Jones wrote the style guide", src).ok
+    assert supported("Anna Berg", src).ok
+
+
+def test_unsupported_answer_is_replaced_by_evidence(real_embedder):
+    hits = [make_hit("The style guide says lines are wrapped at 72 characters. Tabs are never used.", n=1),
+            make_hit("Tomatoes need sun.", title="Garden", n=2)]
+    done = check_answer("How long may a line be?", "128 characters [1].", [1], hits, real_embedder)
+    assert not done.verified and done.draft == "128 characters [1]."
+    assert done.answer.startswith("Your documents say: “") and "72 characters" in done.answer
+    ev = done.sources[0].evidence[0]
+    assert hits[0].text[ev.start:ev.end] == ev.text and "72" in ev.text and done.sources[0].cited
+
+
+def test_supported_answer_is_verified_and_cited_where_it_is_said(real_embedder):
+    hits = [make_hit("Tomatoes need sun.", title="Garden", n=1),
+            make_hit("The style guide says lines are wrapped at 72 characters. Tabs are never used.", n=2)]
+    done = check_answer("How long may a line be?", "72 characters.", [], hits, real_embedder)
+    assert done.verified and done.answer == "72 characters [2]."
+    assert [s.n for s in done.sources if s.cited] == [2]
+    assert "72 characters" in done.sources[1].evidence[0].text
+
+
+def test_empty_answer_is_never_shown(real_embedder):
+    hits = [make_hit("The style guide says lines are wrapped at 72 characters.", n=1)]
+    done = check_answer("How long may a line be?", "", [], hits, real_embedder)
+    assert done.answer and "72 characters" in done.answer and not done.verified
