@@ -212,7 +212,8 @@ class ResidentServer:
 
     # --- operations ----------------------------------------------------------------------------------------------
     def _op_ping(self, conn: _Conn, args: dict[str, Any]) -> None:
-        conn.send({"event": "result", "server": self.info()})
+        loaded = self._assistant is not None and bool(getattr(self._assistant, "model_loaded", False))
+        conn.send({"event": "result", "server": self.info(), "model_loaded": loaded})
 
     def _op_status(self, conn: _Conn, args: dict[str, Any]) -> None:
         status = self.core.status()
