@@ -45,6 +45,9 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     for loc in data["data"]:
         state = _human(loc["bytes"]) if loc["exists"] else "not created yet"
         print(f"  {loc['what']:<45} {state:>10}  {loc['path']}")
+    enc = data["disk_encryption"]
+    where = f" ({enc['how']})" if enc["how"] else ""
+    print(f"Disk encryption of the data folder: {enc['state']}{where}. {enc['advice']}")
     print(f"Telemetry switches set: {', '.join(f'{k}={v}' for k, v in data['telemetry_switches'].items())}")
     if data["loosened_permissions"]:
         print("WARNING: these are readable by other users; run `chmod -R go-rwx` on them:")

@@ -81,4 +81,15 @@ def report() -> dict[str, Any]:
         "telemetry_switches": privacy.telemetry_switches(),
         "loosened_permissions": loosened_permissions(),
         "guard": "audit hook on socket.connect / getaddrinfo: only loopback allowed (always on)",
+        "disk_encryption": _disk_encryption(),
     }
+
+
+def _disk_encryption() -> dict[str, str]:
+    """Is the data folder on an encrypted volume (issue 13)? Never fails the report: "unknown" on any error."""
+    from app.disk_encryption import UNKNOWN, DiskEncryption, check
+
+    try:
+        return check(paths.data_dir()).as_dict()
+    except Exception as exc:  # a privacy report must still print
+        return DiskEncryption(UNKNOWN, "", "", "", "", f"Cove could not tell ({exc}).").as_dict()
