@@ -97,10 +97,19 @@ def _human(n: int) -> str:
 def _discover(args: argparse.Namespace) -> int:
     from indexer.mail.discover import discover_stores
 
-    stores = discover_stores()
+    from app import paths
+    from indexer.exclusions import Exclusions
+
+    excluded = Exclusions(paths.data_dir()).excluded  # forgotten stores are not offered again (issue 13)
+    found = discover_stores()
+    stores = [s for s in found if excluded(s.path) is None]
+    forgotten = [s.path for s in found if excluded(s.path) is not None]
     if args.json:
-        print(json.dumps({"stores": [s.as_dict() for s in stores]}, indent=2, ensure_ascii=False))
+        print(json.dumps({"stores": [s.as_dict() for s in stores], "forgotten": forgotten}, indent=2,
+                         ensure_ascii=False))
         return 0
+    if forgotten:
+        print(f"Not listed because you forgot them (`cove index PATH` indexes one again): {', '.join(forgotten)}")
     if not stores:
         print("No local mail stores found (looked for Thunderbird, Evolution, KMail, notmuch, ~/Maildir, ~/mail, "
               "Apple Mail). Add any mbox file or Maildir folder with `cove index PATH`.")

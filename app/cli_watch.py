@@ -57,6 +57,7 @@ def _run(core: Any, folders: list[str], *, poll: bool) -> int:
     stop = threading.Event()
     printer = _Printer(sys.stdout, ProgressLine(sys.stderr), set(folders))
     watcher = core.watcher(folders, on_event=printer.event, on_progress=printer.progress, force_polling=poll)
+    core.indexer.on_wait = lambda message: print(f"cove: {message}", file=sys.stderr, flush=True)  # one writer
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:

@@ -46,15 +46,19 @@ def discover_mail_stores() -> list[str]:
     places mail clients keep local mail when that is unavailable."""
     mail = importlib.import_module("indexer.mail")
     discover: Callable[[], Any] | None = getattr(mail, "discover_stores", None)
+    from app import paths
+    from indexer.exclusions import Exclusions
+
+    excluded = Exclusions(paths.data_dir()).excluded  # a forgotten store is never offered again (issue 13)
     if callable(discover):
         try:
-            return [str(getattr(s, "path", s)) for s in discover()]
+            return [str(getattr(s, "path", s)) for s in discover() if excluded(str(getattr(s, "path", s))) is None]
         except Exception:
             pass
     found: list[str] = []
     for pattern in _MAIL_CANDIDATES:
         for path in sorted(glob.glob(os.path.expanduser(pattern))):
-            if os.path.isdir(path) and path not in found:
+            if os.path.isdir(path) and path not in found and excluded(path) is None:
                 found.append(path)
     return found
 
