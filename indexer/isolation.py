@@ -32,6 +32,7 @@ from indexer.store import DocRow
 
 _ROOT = str(Path(__file__).resolve().parent.parent)
 _POLL_S = 0.25  # how often a waiting writer looks at its cancel event
+_START_S = 120.0  # a worker imports the parsers and the tokenizer first: ~1 s idle, ~10 s on a loaded machine
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class ParsePool:
         """The job's messages in order, ending with ("end", is_mail), ("failed", reason) or ("cancelled",)."""
         worker = job.worker
         assert worker is not None and worker.jobs and worker.jobs[0] is job, ("jobs are read in submission order", job.path, [j.path for j in worker.jobs])
-        waited = 0.0
+        since = time.monotonic()
         while True:
             if cancel is not None and cancel.is_set():
                 yield ("cancelled",)
@@ -89,10 +90,13 @@ class ParsePool:
             except (OSError, EOFError):
                 ready = True
             if not ready:
-                waited += _POLL_S
-                if waited >= self.limits.timeout_s:
+                # a worker's start-up (imports, tokenizer) is not the file's time
+                limit = self.limits.timeout_s if worker.ready else max(_START_S, self.limits.timeout_s)
+                if time.monotonic() - since >= limit:
+                    reason = (f"timed out after {self.limits.timeout_s:g} s (raise parse_timeout_s)" if worker.ready
+                              else f"the parse worker did not start within {limit:g} s")
                     self._replace(worker)
-                    yield ("failed", f"timed out after {self.limits.timeout_s:g} s")
+                    yield ("failed", reason)
                     return
                 continue
             try:
@@ -102,7 +106,7 @@ class ParsePool:
                 self._replace(worker)
                 yield ("failed", reason)
                 return
-            waited = 0.0
+            since = time.monotonic()
             if msg[0] == "ready":
                 worker.ready = True
                 continue

@@ -27,6 +27,7 @@ from indexer.parsers import kind_for_name
 from indexer.prepare import PrepareConfig, new_doc_id
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
 from indexer.scanner import FoundFile, ScanProblem, scan, under
+from indexer.secrets import SECRET
 from indexer.store import DocRow, Store, now
 from indexer.writer_lock import LOCK_NAME, WriterLock, writer_lock
 
@@ -228,6 +229,7 @@ class Indexer:
                 continue
             if not force and prevs and all(p.status in ("indexed", "skipped") and p.size == f.size
                                            and p.mtime == f.mtime and not (self.config.ocr and ocr_was_off(p.status, p.error))
+                                           and not (self.config.index_secrets and p.error.startswith(SECRET))
                                            for p in prevs):  # (ocr) skipped only because OCR was off: read it now
                 tracker.record(FileOutcome(f.path, "unchanged", "", sum(p.n_chunks for p in prevs)))
             else:
