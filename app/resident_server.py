@@ -319,3 +319,15 @@ def serve_forever(server: ResidentServer, *, stop: threading.Event | None = None
                 break
     finally:
         server.stop()
+
+
+def start_resident(core: Any) -> ResidentServer | None:
+    """The desktop app's resident API over its own core (window or tray). None when a `cove serve` (or another app)
+    already serves this data dir, or the socket cannot be made: the app works the same, the CLI then uses the other
+    server or works in-process."""
+    try:
+        server = ResidentServer(core)
+        return server if server.start() else None
+    except OSError as exc:
+        log.warning("the resident Cove API could not start: %s", exc)
+        return None

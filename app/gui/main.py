@@ -111,6 +111,9 @@ def run(argv: Sequence[str]) -> int:
         bridge = single_instance.InstanceBridge(ctl)
         bridge.received.connect(ctl.handle_instance_message)
         bridge.start()
+    from app.resident_server import start_resident
+
+    resident = None if probe_mode else start_resident(core)  # issue 12: the CLI talks to this warm app too
     probe = _ExposeProbe(quit_after=probe_mode == "exit") if probe_mode else None
     if args.quick_ask:
         target = ctl.quick_ask()
@@ -132,6 +135,8 @@ def run(argv: Sequence[str]) -> int:
     code = qt_app.exec()
     if bridge is not None:
         bridge.stop()
+    if resident is not None:
+        resident.stop()
     ctl.shutdown()
     return code
 
