@@ -1,5 +1,7 @@
 """One question and its answer: the question bubble, the answer streamed as Markdown with clickable [n] citations,
-its source cards, a Copy button and a status line. Tokens are buffered and the Markdown re-rendered at most every
+its source cards (each with its evidence sentence), a Copy button and a status line. When the answer could not be
+verified against the sources, the streamed words are replaced by the final answer (what the documents say) under an
+amber banner that keeps the model's draft one click away. Tokens are buffered and the Markdown re-rendered at most every
 ~40 ms, so a fast model never floods the GUI thread with layout work."""
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
+                               QWidget)
 
+from app.answer_record import REPLACED_PREFIX, Verdict, verdict, verdict_of
 from app.gui import theme
-from app.gui.icons import icon
+from app.gui.icons import IconLabel, icon
 from app.gui.models import Saved, SourceRef, Status
 from app.gui.safe_browser import SafeTextBrowser, set_answer_markdown
 from app.gui.source_cards import SourceList
@@ -91,6 +95,56 @@ class AnswerBrowser(SafeTextBrowser):
             self.citation_clicked.emit(int(url.path()))
 
 
+class VerifyBanner(QFrame):
+    """"Not verified — showing what your documents say", with the model's own words behind a toggle (and in the
+    tooltip). Hidden for verified answers, refusals and anything without sources to check against."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("VerifyBanner")
+        self.verdict = Verdict("none")
+        mark = IconLabel("warning", 18)
+        self.title = QLabel()
+        self.title.setObjectName("VerifyTitle")
+        self.title.setWordWrap(True)
+        self.toggle = QToolButton()
+        self.toggle.setObjectName("ChipButton")
+        self.toggle.setCheckable(True)
+        self.toggle.setText("Show the model's draft")
+        self.toggle.toggled.connect(self._expand)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.hide()
+        head = QHBoxLayout()
+        head.setSpacing(8)
+        head.addWidget(mark, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignTop)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 8, 6)
+        lay.setSpacing(4)
+        lay.addLayout(head)
+        lay.addWidget(self.detail)
+        self.hide()
+
+    def show_verdict(self, v: Verdict) -> None:
+        self.verdict = v
+        self.title.setText(v.title)
+        self.detail.setText(v.detail)
+        self.setToolTip(v.detail)
+        self.setAccessibleName(v.title)
+        self.setAccessibleDescription(v.detail)
+        self.toggle.setVisible(bool(v.detail))
+        self.toggle.setChecked(False)
+        self.setVisible(v.warns)
+
+    def _expand(self, on: bool) -> None:
+        self.detail.setVisible(on)
+        self.toggle.setText("Hide the model's draft" if on else "Show the model's draft")
+
+
 class TurnWidget(QFrame):
     """Consumes the chat worker's events for one request (it is the request's "sink")."""
 
@@ -134,6 +188,8 @@ class TurnWidget(QFrame):
         self.status.setObjectName("Muted")
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
+        self.banner = VerifyBanner()
+        lay.addWidget(self.banner)
         self.answer = AnswerBrowser()
         self.answer.citation_clicked.connect(self._on_citation)
         lay.addWidget(self.answer)
@@ -193,9 +249,12 @@ class TurnWidget(QFrame):
             self.set_status("Stopped.")
         else:
             self.state = "done"
-            self.answer.set_markdown(text)
+            # the final answer replaces what was streamed (citations checked, or the evidence instead of an
+            # unsupported answer); never an empty answer
+            self.answer.set_markdown(text or self.answer.markdown + "".join(self.answer._pending) or "*No answer.*")
             self.set_status("")
-        refs = [SourceRef.from_hit(s.n, s.hit, s.cited) for s in done.sources] or list(self.preset_sources)
+        self.banner.show_verdict(verdict_of(done))
+        refs = [SourceRef.from_source(s) for s in done.sources] or list(self.preset_sources)
         self.set_sources(refs)
         timings = done.timings or {}
         bits = []
@@ -227,11 +286,18 @@ class TurnWidget(QFrame):
         self.sources.set_sources(refs)
         self.sources.setVisible(bool(refs))
 
-    def show_final(self, answer: str, refs: list[SourceRef]) -> None:
-        """A turn loaded from history: no streaming, sources as stored."""
+    def show_final(self, answer: str, refs: list[SourceRef], *, verified: bool | None = None,
+                   draft: str = "") -> None:
+        """A turn loaded from history: no streaming, sources as stored. `verified` None: stored before answers
+        were verified (only a replaced answer is recognisable then)."""
         self.state = "done"
         cited = {int(n) for n in _CITED.findall(answer)}
         refs = [SourceRef(**{**r.__dict__, "cited": (r.n in cited) if cited else True}) for r in refs]
+        if verified is None:
+            v = Verdict("replaced", draft) if answer.lstrip().startswith(REPLACED_PREFIX) else Verdict("none")
+        else:
+            v = verdict(answer, verified=verified, draft=draft, has_sources=bool(refs))
+        self.banner.show_verdict(v)
         self.answer.set_markdown(answer)
         self.set_status("")
         self.set_sources(refs)

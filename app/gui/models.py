@@ -41,26 +41,57 @@ class SourceRef:
     chunk_id: str = ""
     ordinal: int = -1
     cited: bool = True
+    evidence: str = ""  # the sentence that supports the answer: text[evidence_start:evidence_end] == evidence
+    evidence_start: int = -1
+    evidence_end: int = -1
 
     @classmethod
-    def from_hit(cls, n: int, hit: Any, cited: bool = True) -> "SourceRef":
+    def from_hit(cls, n: int, hit: Any, cited: bool = True, evidence: Any = None) -> "SourceRef":
+        """`evidence`: an app.evidence.Evidence of this hit (offsets into hit.text), or None."""
+        ev = {}
+        if evidence is not None and hit.text[evidence.start:evidence.end] == evidence.text:
+            ev = {"evidence": evidence.text, "evidence_start": evidence.start, "evidence_end": evidence.end}
         return cls(n=n, path=hit.path, title=hit.title, kind=hit.kind, page=hit.page, section=hit.section,
                    line_start=hit.line_start, line_end=hit.line_end, part=hit.part, sender=hit.sender,
                    date=hit.date, subject=hit.subject, snippet=hit.snippet(320), text=hit.text, doc_id=hit.doc_id,
-                   chunk_id=hit.chunk_id, ordinal=hit.ordinal, cited=cited)
+                   chunk_id=hit.chunk_id, ordinal=hit.ordinal, cited=cited, **ev)
+
+    @classmethod
+    def from_source(cls, source: Any) -> "SourceRef":
+        """From an app.answering.Source: the hit with its best evidence sentence."""
+        from app.answer_record import best_evidence
+
+        return cls.from_hit(source.n, source.hit, source.cited, best_evidence(source))
 
     @classmethod
     def from_stored(cls, s: Any) -> "SourceRef":
         section = s.section
         if s.page is not None and section.startswith(f"p. {s.page}"):  # the locator was stored as the section
             section = section[len(f"p. {s.page}"):].lstrip(", ")
+        text = s.snippet.rstrip("…").rstrip()
+        ev = {}
+        if getattr(s, "evidence_start", None) is not None and s.snippet:  # the snippet is the evidence sentence
+            text = s.snippet
+            ev = {"evidence": s.snippet, "evidence_start": 0, "evidence_end": len(s.snippet)}
         return cls(n=s.n, path=s.path, page=s.page, section=section, doc_id=s.doc_id, snippet=s.snippet,
-                   text=s.snippet.rstrip("…").rstrip(), kind="pdf" if s.path.lower().endswith(".pdf") else "")
+                   text=text, kind="pdf" if s.path.lower().endswith(".pdf") else "", **ev)
 
     def to_stored(self) -> Any:
         from app.history import StoredSource
 
+        if self.evidence:
+            return StoredSource(self.n, self.path, self.page, self.section, self.doc_id, self.evidence,
+                                self.evidence_start, self.evidence_end)
         return StoredSource(self.n, self.path, self.page, self.section, self.doc_id, self.snippet)
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.evidence) and 0 <= self.evidence_start < self.evidence_end
+
+    @property
+    def card_text(self) -> str:
+        """What the card shows: the evidence sentence, else the chunk's first lines."""
+        return self.evidence or self.snippet
 
     @property
     def is_email(self) -> bool:

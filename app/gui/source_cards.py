@@ -1,5 +1,5 @@
 """Numbered source cards under an answer: what was cited and where (title, path, page/section, or for email the
-sender, date and subject), with a snippet. A card is a focusable button: click, Enter or Space opens the source in
+sender, date and subject), with the sentence that supports the answer (its evidence) or else the passage's start. A card is a focusable button: click, Enter or Space opens the source in
 the viewer; its context menu opens the file in the default app, shows it in its folder or forgets it."""
 from __future__ import annotations
 
@@ -95,12 +95,20 @@ class SourceCard(QFrame):
             meta = ElidedLabel(short_path(ref.path))
         meta.setObjectName("CardPath")
         body.addWidget(meta)
-        if ref.snippet:
-            snippet = QLabel(_clip(ref.snippet, 260))
+        self.snippet_label: QLabel | None = None
+        if ref.card_text:
+            # the evidence sentence, quoted (the full sentence in the tooltip when clipped); else the chunk's start
+            shown = f"“{_clip(ref.evidence, 320)}”" if ref.evidence else _clip(ref.snippet, 260)
+            snippet = QLabel(shown)
+            snippet.setObjectName("CardEvidence" if ref.evidence else "CardSnippet")
             snippet.setWordWrap(True)
             snippet.setTextFormat(Qt.TextFormat.PlainText)
             snippet.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            if ref.evidence:
+                snippet.setToolTip(" ".join(ref.evidence.split()))
+                self.setAccessibleDescription(f"{self.accessibleDescription()} Evidence: {shown}")
             body.addWidget(snippet)
+            self.snippet_label = snippet
         self.title_label, self.meta_label = title, meta
 
     # activation: mouse, keyboard ----------------------------------------------------------------------------------------

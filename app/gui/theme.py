@@ -24,6 +24,8 @@ class Colors:
     highlight: str  # cited passage background
     warning: str
     ok: str
+    warning_soft: str = "#fef3c7"  # the "not verified" banner: amber, readable in both themes
+    warning_text: str = "#78350f"
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -56,6 +58,8 @@ def colors(palette: QPalette | None = None) -> Colors:
         highlight="#7c5e10" if dark else "#fde68a",
         warning="#fbbf24" if dark else "#b45309",
         ok="#34d399" if dark else "#047857",
+        warning_soft="#3a2c08" if dark else "#fef3c7",
+        warning_text="#fde68a" if dark else "#78350f",
     )
 
 
@@ -115,6 +119,10 @@ QLabel#CardNumber {{ background: {c.accent}; color: {c.accent_text}; border-radi
                      min-width: 18px; max-width: 30px; min-height: 18px; max-height: 18px; padding: 0 3px; }}
 QLabel#Muted, QLabel#CardPath, QLabel#CardMeta {{ color: {c.muted}; }}
 QLabel#CardTitle {{ font-weight: 600; }}
+QLabel#CardEvidence {{ border-left: 3px solid {c.accent}; padding-left: 7px; margin-top: 2px; }}
+QFrame#VerifyBanner {{ background: {c.warning_soft}; border: 1px solid {c.warning}; border-radius: 8px; }}
+QFrame#VerifyBanner QLabel, QFrame#VerifyBanner QToolButton {{ color: {c.warning_text}; }}
+QLabel#VerifyTitle {{ font-weight: 600; }}
 QLabel#QuestionBubble {{ background: {c.bubble}; color: {c.bubble_text}; border-radius: 12px; padding: 8px 12px; }}
 QFrame#Chip {{ background: {c.accent_soft}; border: 1px solid {c.accent}; border-radius: 13px; }}
 QFrame#Notice {{ background: {c.card}; border: 1px solid {c.warning}; border-radius: 8px; }}

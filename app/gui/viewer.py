@@ -1,6 +1,6 @@
-"""The in-app source viewer: the cited PDF page itself (QtPdf) with the passage highlighted through the PDF's own
-text search, or the text around the chunk with the passage highlighted, or the email message; plus "Open in default
-app". QtPdf is imported only when the first PDF is shown, so start-up does not pay for it."""
+"""The in-app source viewer: the cited PDF page itself (QtPdf) with the evidence sentence highlighted through the
+PDF's own text search, or the text around the chunk with the evidence sentence highlighted (the whole passage when
+the answer has no evidence), or the email message; plus "Open in default app". QtPdf is imported only when the first PDF is shown, so start-up does not pay for it."""
 from __future__ import annotations
 
 import os
@@ -17,7 +17,7 @@ from app.gui.models import SourceRef, short_path
 from app.gui.safe_browser import SafeTextBrowser
 from app.gui.source_cards import ElidedLabel, open_externally
 from app.gui.tasks import run_task
-from app.gui.viewer_content import TextContent, pick_phrase, prepare_text
+from app.gui.viewer_content import TextContent, content_for, page_phrase, pick_phrase, prepare_text
 
 
 class PdfPane(QWidget):
@@ -41,7 +41,9 @@ class PdfPane(QWidget):
         self.view.setAccessibleName("PDF page")
         self._target_page = 0  # 0-based
         self.highlight_page: int | None = None
+        self.highlight_rects: list[Any] = []  # of the highlighted search result, in page coordinates
         self.phrase = ""
+        self.is_evidence = False  # the phrase is the answer's evidence sentence (not just some sentence of the chunk)
         self.search.countChanged.connect(self._on_results)
 
         bar = QHBoxLayout()
@@ -75,21 +77,34 @@ class PdfPane(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.view, 1)
 
-    def open(self, path: str, page: int | None, passage: str) -> bool:
-        """Load and show; False when QtPdf cannot open the file (e.g. it needs a password)."""
+    def open(self, path: str, page: int | None, passage: str, evidence: str = "") -> bool:
+        """Load and show; False when QtPdf cannot open the file (e.g. it needs a password). With `evidence`, that
+        sentence is highlighted (on the cited page, or the next one when the passage runs over a page break);
+        otherwise a sentence of the passage."""
         from PySide6.QtPdf import QPdfDocument
 
         self.search.setSearchString("")
         self.highlight_page = None
+        self.highlight_rects = []
         if self.doc.load(path) != QPdfDocument.Error.None_:
             return False
         count = self.doc.pageCount()
         self.page_box.setRange(1, max(1, count))
         self.page_count.setText(f"of {count}")
         self._target_page = min(max((page or 1) - 1, 0), max(count - 1, 0))
-        self.go(self._target_page + 1)
         page_text = self.doc.getAllText(self._target_page).text() if count else ""
-        self.phrase = pick_phrase(passage, page_text)
+        self.phrase, self.is_evidence = "", False
+        if evidence:
+            for p in (self._target_page, self._target_page + 1):
+                if p < count:
+                    self.phrase = page_phrase(evidence, page_text if p == self._target_page
+                                              else self.doc.getAllText(p).text())
+                if self.phrase:
+                    self._target_page, self.is_evidence = p, True
+                    break
+        self.go(self._target_page + 1)
+        if not self.phrase:
+            self.phrase = pick_phrase(passage, page_text)
         if self.phrase:
             self.search.setSearchString(self.phrase)  # results arrive asynchronously: _on_results
         return True
@@ -101,11 +116,20 @@ class PdfPane(QWidget):
                 self.view.setCurrentSearchResultIndex(i)
                 self.highlight_page = link.page() + 1
                 rects = link.rectangles()
+                self.highlight_rects = list(rects)
                 top = rects[0].top() if rects else 0.0
                 self.view.pageNavigator().jump(link.page(), QPointF(0, max(0.0, top - 60)),
                                                self.view.pageNavigator().currentZoom())
                 self.highlighted.emit(self.highlight_page)
                 return
+
+    def highlighted_text(self) -> str:
+        """The page's text under the highlighted search result (what the user sees marked)."""
+        if self.highlight_page is None or not self.highlight_rects:
+            return ""
+        first, last = self.highlight_rects[0], self.highlight_rects[-1]
+        sel = self.doc.getSelection(self.highlight_page - 1, first.topLeft(), last.bottomRight())
+        return sel.text()
 
     def go(self, page: int) -> None:
         if 1 <= page <= self.doc.pageCount():
@@ -258,10 +282,13 @@ class SourceViewer(QWidget):
             self.pdf = PdfPane()
             self.stack.addWidget(self.pdf)
         self.stack.setCurrentWidget(self.pdf)
-        if not self.pdf.open(ref.path, ref.page, ref.text or ref.snippet):
+        if not self.pdf.open(ref.path, ref.page, ref.text or ref.snippet, ref.evidence):
             return False
         if not self.pdf.phrase:
             self._set_note("The passage could not be matched on the page; it is on the page shown.")
+        elif ref.evidence and not self.pdf.is_evidence:
+            self._set_note("The supporting sentence could not be matched on the page; a sentence of the passage "
+                           "is highlighted instead.")
         return True
 
     def _show_text(self, content: TextContent) -> None:
@@ -273,7 +300,7 @@ class SourceViewer(QWidget):
     def _failed(self, message: str) -> None:
         self.stack.setCurrentWidget(self.text)
         ref = self.ref
-        self.text.show_content(TextContent(ref.text if ref else "", ((0, len(ref.text)),) if ref else ()))
+        self.text.show_content(content_for(ref) if ref else TextContent(""))
         self._set_note(f"Could not read the file ({message}); showing the passage as indexed.")
 
     def _set_note(self, text: str) -> None:

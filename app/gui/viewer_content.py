@@ -1,6 +1,7 @@
 """What the source viewer shows for non-PDF sources, prepared off the GUI thread (Qt-free): the text around the
-cited chunk with the passage located, or the whole message for email. Also picks the phrase to highlight on a PDF
-page (a sentence of the chunk that occurs verbatim in the page's own text, so the PDF search can find it)."""
+cited chunk with the evidence sentence (else the whole passage) located, or the whole message for email. Also picks
+the phrase to highlight on a PDF page: the evidence sentence as the page's own text spells it (PDFium's text has
+soft-hyphen marks and line breaks where the indexed text has joined words), so the PDF search finds exactly it."""
 from __future__ import annotations
 
 import os
@@ -50,6 +51,109 @@ def locate(haystack: str, needle: str) -> tuple[int, int] | None:
     tail = _words_pattern(tail_words).search(haystack, head.start())
     end = tail.end() if tail is not None and tail.end() - head.start() < len(needle) * 2 + 200 else head.end()
     return head.start(), max(end, head.end())
+
+
+_SQUEEZED_OUT = frozenset("-\u00ad\u2010\u2011\ufffe\ufeff\x02")  # hyphens and PDFium's soft-hyphen marks
+
+
+def squeeze(text: str) -> tuple[str, list[int]]:
+    """`text` without white space and hyphens, NFKC-folded (ligatures), and for each kept character its index in
+    `text`: two spellings of one sentence ("multi-\nple" on the page, "multiple" in the index) squeeze alike."""
+    import unicodedata
+
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isspace() or ch in _SQUEEZED_OUT:
+            continue
+        for c in unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch:
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
+def same_text(a: str, b: str) -> bool:
+    return squeeze(a)[0] == squeeze(b)[0]
+
+
+def find_squeezed(haystack: str, needle: str, lo: int = 0, hi: int | None = None) -> tuple[int, int] | None:
+    """Where `needle` sits in haystack[lo:hi], ignoring white space, hyphenation and ligatures."""
+    hi = len(haystack) if hi is None else hi
+    want = squeeze(needle)[0]
+    if not want:
+        return None
+    got, where = squeeze(haystack[lo:hi])
+    k = got.find(want)
+    if k < 0:
+        return None
+    return lo + where[k], lo + where[k + len(want) - 1] + 1
+
+
+def _occurrences(text: str, needle: str, limit: int = 64) -> list[tuple[int, int]]:
+    """Every place `needle` stands in `text`: verbatim, else ignoring white space, hyphenation and ligatures."""
+    out: list[tuple[int, int]] = []
+    i = text.find(needle)
+    while i >= 0 and len(out) < limit:
+        out.append((i, i + len(needle)))
+        i = text.find(needle, i + 1)
+    if out:
+        return out
+    want = squeeze(needle)[0]
+    got, where = squeeze(text)
+    k = got.find(want) if want else -1
+    while k >= 0 and len(out) < limit:
+        out.append((where[k], where[k + len(want) - 1] + 1))
+        k = got.find(want, k + 1)
+    return out
+
+
+def _common(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def evidence_span(text: str, chunk_span: tuple[int, int] | None, ref: SourceRef) -> tuple[int, int] | None:
+    """Where the ref's evidence sentence is in the displayed `text`, given where its chunk was located (if it
+    was): by its offsets into the chunk when they land on it; otherwise the occurrence whose surroundings read like
+    the sentence's surroundings in the chunk (a sentence repeated in a document, or a chunk located at the wrong
+    copy of repeated boilerplate, must not move the highlight), nearest the chunk on a tie. None without
+    evidence or when the sentence is not in the text."""
+    if not ref.has_evidence:
+        return None
+    ev, s, e = ref.evidence, ref.evidence_start, ref.evidence_end
+    if chunk_span is not None:
+        lead = len(ref.text) - len(ref.text.lstrip())  # the chunk was located (or joined) without its white space
+        for base in (chunk_span[0] - lead, chunk_span[0]):
+            pos = base + s
+            if pos >= 0 and text[pos:pos + len(ev)] == ev:
+                return pos, pos + len(ev)
+    places = _occurrences(text, ev)
+    if len(places) <= 1:
+        return places[0] if places else None
+    before = squeeze(ref.text[max(0, s - 120):s])[0][::-1]
+    after = squeeze(ref.text[e:e + 120])[0]
+    anchor = chunk_span[0] if chunk_span else 0
+
+    def rank(span: tuple[int, int]) -> tuple[int, int]:
+        a, b = span
+        fit = _common(before, squeeze(text[max(0, a - 240):a])[0][::-1]) + _common(after, squeeze(text[b:b + 240])[0])
+        return -fit, abs(a - anchor)
+
+    return min(places, key=rank)
+
+
+def _content(text: str, chunk_span: tuple[int, int] | None, ref: SourceRef, note: str = "",
+             is_email: bool = False) -> TextContent:
+    """Highlight the evidence sentence when there is one (and it is found), else the whole chunk."""
+    span = evidence_span(text, chunk_span, ref) or chunk_span
+    return TextContent(text, (span,) if span else (), span[0] if span else 0, note, is_email=is_email)
+
+
+def content_for(ref: SourceRef, note: str = "") -> TextContent:
+    """Just the indexed passage, its evidence highlighted (when the file cannot be read)."""
+    return _content(ref.text, (0, len(ref.text)), ref, note)
 
 
 def join_chunks(texts: list[str]) -> tuple[str, list[tuple[int, int]]]:
@@ -112,7 +216,7 @@ def _email_text(ref: SourceRef, core: Any) -> TextContent:
         body, _ = join_chunks([c.text for c in chunks]) if chunks else (ref.text, [])
         note = f"The message could not be opened ({exc}); showing it as indexed."
     span = locate(body, ref.text) if ref.text else None
-    return TextContent(body, (span,) if span else (), span[0] if span else 0, note, is_email=True)
+    return _content(body, span, ref, note, is_email=True)
 
 
 def prepare_text(ref: SourceRef, core: Any) -> TextContent:
@@ -126,7 +230,7 @@ def prepare_text(ref: SourceRef, core: Any) -> TextContent:
         span = locate(text, ref.text) if ref.text else None
         if span is None and ref.line_start is not None:
             span = _line_span(text, ref.line_start, ref.line_end or ref.line_start)
-        return TextContent(text, (span,) if span else (), span[0] if span else 0)
+        return _content(text, span, ref)
     note = "" if exists else f"This file is no longer at {ref.path}; showing the indexed text."
     chunks: list[Any] = []
     if ref.doc_id and core is not None:
@@ -135,8 +239,7 @@ def prepare_text(ref: SourceRef, core: Any) -> TextContent:
         except Exception:
             chunks = []
     if not chunks:
-        span = (0, len(ref.text))
-        return TextContent(ref.text, (span,), 0, note or "Showing the cited passage as indexed.")
+        return _content(ref.text, (0, len(ref.text)), ref, note or "Showing the cited passage as indexed.")
     text, spans = join_chunks([c.text for c in chunks])
     idx = next((i for i, c in enumerate(chunks) if c.ordinal == ref.ordinal), None)
     span = spans[idx] if idx is not None else locate(text, ref.text)
@@ -144,10 +247,22 @@ def prepare_text(ref: SourceRef, core: Any) -> TextContent:
         span = locate(text, ref.text) or span
     if not note:
         note = "The text around the passage, as Cove indexed it. “Open in default app” shows the original layout."
-    return TextContent(text, (span,) if span else (), span[0] if span else 0, note)
+    return _content(text, span, ref, note)
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(])")
+
+
+def page_phrase(sentence: str, page_text: str) -> str:
+    """The sentence as the PDF page's own text spells it (white space flattened; hyphenation and PDFium's
+    soft-hyphen marks kept, since its search matches its own text), or "" when it is not on the page."""
+    flat = " ".join(sentence.split())
+    if not flat or not page_text:
+        return ""
+    if flat in " ".join(page_text.split()):
+        return flat
+    span = find_squeezed(page_text, sentence)
+    return " ".join(page_text[span[0]:span[1]].split()) if span else ""
 
 
 def pick_phrase(chunk: str, page_text: str, max_words: int = 28) -> str:

@@ -208,7 +208,8 @@ class MainWindow(DropTarget, QMainWindow):
             turn.open_source.connect(self.ctl.open_source)
             turn.forget_requested.connect(self.library.confirm_forget)
             self.chat.add_turn(turn)
-            turn.show_final(t.answer, [SourceRef.from_stored(s) for s in t.sources])
+            turn.show_final(t.answer, [SourceRef.from_stored(s) for s in t.sources], verified=t.verified,
+                            draft=t.draft)
         self.sidebar.refresh(select=conversation_id)
 
     def copy_latest(self) -> None:
