@@ -29,6 +29,8 @@ def add_commands(sub: Any) -> None:
     a.add_argument("--json", action="store_true")
     a = actions.add_parser("autostart", help="start Cove in the tray when you log in (on) or not (off)")
     a.add_argument("state", choices=("on", "off"))
+    a.add_argument("--headless", action="store_true",
+                   help="start `cove serve` instead (no window, no tray icon; the CLI answers at once)")
     a.add_argument("--json", action="store_true")
     a = actions.add_parser("status", help="what is installed")
     a.add_argument("--json", action="store_true")
@@ -54,7 +56,7 @@ def cmd_desktop(args: argparse.Namespace) -> int:
         elif args.desktop_action == "uninstall":
             result = backend.uninstall()
         elif args.desktop_action == "autostart":
-            result = backend.set_autostart(args.state == "on")
+            result = backend.set_autostart(args.state == "on", headless=args.headless if args.state == "on" else None)
         else:
             result = backend.status()
     except di.DesktopError as exc:
@@ -110,7 +112,8 @@ def _print_uninstall(r: dict[str, Any]) -> None:
 
 def _print_autostart(r: dict[str, Any]) -> None:
     if r["autostart"]:
-        print(f"Cove will start in the tray when you log in ({_home(r['file'])}).")
+        where = "in the background (`cove serve`, no window)" if r.get("headless") else "in the tray"
+        print(f"Cove will start {where} when you log in ({_home(r['file'])}).")
     else:
         print("Cove will not start when you log in.")
 

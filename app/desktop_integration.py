@@ -308,23 +308,27 @@ class LinuxDesktop:
             _save_autostart_setting(False)
         return ours
 
-    def set_autostart(self, enabled: bool) -> dict[str, Any]:
+    def set_autostart(self, enabled: bool, headless: bool | None = None) -> dict[str, Any]:
+        """headless (issue 12): log-in starts `cove serve` (no window, no tray icon) instead of the tray app;
+        None keeps the `autostart_headless` setting."""
         path = self.autostart_file
+        if headless is None:
+            headless = _autostart_headless_setting()
         if enabled:
-            text = render_entry(launcher_command(), [TRAY_FLAG], mime=False,
-                                extra_lines=("X-GNOME-Autostart-enabled=true",))
+            command, extra = (serve_command(), []) if headless else (launcher_command(), [TRAY_FLAG])
+            text = render_entry(command, extra, mime=False, extra_lines=("X-GNOME-Autostart-enabled=true",))
             text = text.replace("StartupNotify=true", "StartupNotify=false")  # no window to end the busy cursor
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.cove-tmp")
             tmp.write_text(text, encoding="utf-8")
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
-            _save_autostart_setting(True)
+            _save_autostart_setting(True, headless)
         else:
             self._remove_autostart()
-            _save_autostart_setting(False)
+            _save_autostart_setting(False, headless)
         return {"platform": self.platform, "autostart": enabled, "file": str(path), "exists": path.exists(),
-                "setting": {"autostart_tray": enabled}}
+                "headless": headless, "setting": {"autostart_tray": enabled, "autostart_headless": headless}}
 
     def status(self) -> dict[str, Any]:
         manifest = Manifest.load()
@@ -336,12 +340,26 @@ class LinuxDesktop:
                 "manifest": str(Manifest.path())}
 
 
-def _save_autostart_setting(enabled: bool) -> None:
+def _save_autostart_setting(enabled: bool, headless: bool | None = None) -> None:
     from app.settings import Settings
 
     settings = Settings.load()
     settings.set("autostart_tray", enabled)
+    if headless is not None:
+        settings.set("autostart_headless", headless)
     settings.save()
+
+
+def _autostart_headless_setting() -> bool:
+    from app.settings import Settings
+
+    return bool(Settings.load().get("autostart_headless", False))
+
+
+def serve_command() -> list[str]:
+    """What headless autostart runs: the launcher's program with `serve` instead of `gui` (issue 12)."""
+    command = launcher_command()
+    return command[:-1] + ["serve"]
 
 
 BACKENDS: dict[str, Callable[[], DesktopBackend]] = {"linux": LinuxDesktop}
