@@ -133,6 +133,10 @@ class CoveCore:
 
     # --- operations ----------------------------------------------------------------------------------------------
     def index(self, paths_: Sequence[str], **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            from indexer.priority import lower_this_thread
+
+            lower_this_thread()  # a worker thread that indexes (GUI, server) stays low priority (issue 12)
         return self.indexer.index_paths(list(paths_), **kwargs)
 
     def search(self, query: str, k: int | None = None, **kwargs: Any) -> list[Any]:

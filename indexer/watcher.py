@@ -194,6 +194,9 @@ class FolderWatcher:
 
     # --- the consumer thread -------------------------------------------------------------------------------------
     def _main(self) -> None:
+        from indexer.priority import lower_this_thread
+
+        lower_this_thread()  # the watcher thread indexes: low CPU priority (issue 12)
         try:
             for root in list(self._folders):
                 self._watch(root)
