@@ -60,16 +60,18 @@ def _merge(parsed: ParsedDocument, run: OcrRun, meta: dict[str, str], reason: st
                   for p, t in ((p, page_text(t)) for p, t in sorted(run.texts.items())) if t}
     kept = [b for b in parsed.blocks if b.page not in ocr_blocks]
     blocks = sorted(kept + list(ocr_blocks.values()), key=lambda b: b.page or 0)
-    errors = "; ".join(f"p. {p + 1}: {e}" if numbered else e for p, e in sorted(run.errors.items()))
-    if run.document_error:
-        errors = run.document_error + (f"; {errors}" if errors else "")
+    errors = "; ".join(([run.document_error] if run.document_error else [])
+                       + [f"p. {p + 1}: {e}" if numbered else e for p, e in sorted(run.errors.items())])
+    empty = [str(p + 1) for p, t in sorted(run.texts.items()) if not t.strip()]  # blank, or an image that broke
+    notes = "; ".join(x for x in (errors, f"OCR found no text on p. {', '.join(empty)}" if empty and numbered else "")
+                      if x)
     if not blocks:
         if not errors:
             raise SkipDocument(f"{reason}; OCR found no text")
         if all("too large" in e or "too small" in e for e in [run.document_error, *run.errors.values()] if e):
-            raise SkipDocument(f"{reason}; {errors}"[:400])
-        raise ParseError(f"OCR failed: {errors}"[:400])
+            raise SkipDocument((f"{reason}; {errors}" if parsed.kind == "pdf" else errors)[:400])
+        raise ParseError((f"OCR failed: {errors}" if parsed.kind == "pdf" else errors)[:400])
     meta["ocr_pages_done"] = str(len(run.texts))
-    if errors:
-        meta["ocr_errors"] = errors[:400]
+    if notes:
+        meta["ocr_errors"] = notes[:400]
     return replace(parsed, blocks=tuple(blocks), meta=meta)

@@ -51,11 +51,11 @@ def _pdf_pages(data: bytes, limits: OcrLimits) -> tuple[int, Callable[[int], Any
 def _image_pages(data: bytes, limits: OcrLimits) -> tuple[int, Callable[[int], Any]]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels  # Pillow's bomb check as a second line behind ours
+    # Opening reads only the header; our own size check below runs before any pixel is decoded, per frame, and
+    # names the size (Pillow's bomb check would refuse at open with a less helpful message).
+    Image.MAX_IMAGE_PIXELS = None
     try:
         im = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        raise PageFailed(f"image too large ({exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise PageFailed(f"corrupt or unsupported image: {exc}") from exc
     n = max(1, int(getattr(im, "n_frames", 1) or 1))
@@ -75,8 +75,6 @@ def _image_pages(data: bytes, limits: OcrLimits) -> tuple[int, Callable[[int], A
             frame = ImageOps.exif_transpose(im) if i == 0 else im.copy()
             frame = frame.convert("RGB")
             frame.thumbnail((limits.max_side, limits.max_side))
-        except Image.DecompressionBombError as exc:
-            raise PageFailed(f"image too large ({exc})") from exc
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise PageFailed(f"corrupt image data: {exc}") from exc
         return frame

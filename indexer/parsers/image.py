@@ -20,4 +20,4 @@ def parse(data: bytes, name: str) -> ParsedDocument:
     if not looks_like_image(data):
         raise ParseError(f"corrupt image: not a {extension(name).lstrip('.').upper() or 'known'} image")
     return ParsedDocument(kind="image", title=stem(name), blocks=(),
-                          meta={"ocr_pages": "all", "ocr_reason": "image: text can only be read by OCR"})
+                          meta={"ocr_pages": "all", "ocr_reason": "image: only OCR can read it"})
