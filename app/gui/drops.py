@@ -130,7 +130,7 @@ class DropScope(QObject):
             watched = [os.path.abspath(p) for p in self.settings.get("watched_folders", [])]
             doomed = [p for p in old if not any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in watched)]
             if doomed:
-                self.index.forget(doomed)
+                self.index.forget(doomed, exclude=False)  # Cove's own clean-up: dropping it again works
         self.changed.emit()
 
     def _progress(self, source: str, p: Any) -> None:

@@ -20,6 +20,7 @@ from app.gui.models import Forgotten, IndexJob, JobFinished, LibrarySnapshot, Pr
 class ForgetJob:
     id: str
     targets: tuple[str, ...]
+    exclude: bool = True  # keep them out from now on (issue 13); False only for a drop Cove clears by itself
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class IndexWorker(QObject):
         try:
             from app.forget import forget
 
-            result = forget(self.core, list(job.targets))
+            result = forget(self.core, list(job.targets), exclude=job.exclude)
             self.forgotten.emit(Forgotten(job.id, job.targets, result.documents, result.history_sources))
         except Exception as exc:
             traceback.print_exc()
@@ -239,21 +240,34 @@ class IndexClient(QObject):
         self._run.emit(job)
         return job.id
 
-    def forget(self, targets: list[str] | tuple[str, ...]) -> str:
-        """Remove from the index and from chat history; a watched folder or mail store is also unwatched."""
+    def forget(self, targets: list[str] | tuple[str, ...], exclude: bool = True) -> str:
+        """Remove from the index and from chat history; a watched folder or mail store is also unwatched. With
+        `exclude` they stay out of the index until "Index again" (issue 13)."""
         targets = tuple(os.path.abspath(os.path.expanduser(t)) for t in targets)
         for t in targets:
             if t in self.watched_folders():
                 self.remove_folder(t)
             if t in self.mail_stores():
                 self._set_mail_stores([m for m in self.mail_stores() if m != t])
-        job = ForgetJob(f"f{next(self._ids)}", targets)
+        job = ForgetJob(f"f{next(self._ids)}", targets, exclude)
         self.pending_forgets.add(job.id)
         self._forget.emit(job)
         return job.id
 
     def refresh(self) -> None:
         self._refresh.emit(SnapshotRequest(self.roots()))
+
+    def excluded(self) -> list[Any]:
+        """What the user forgot and Cove keeps out (indexer.exclusions.Exclusion: path, kind, since)."""
+        return self.core.exclusions.items()
+
+    def index_again(self, path: str) -> str:
+        """The explicit "Index again" for a forgotten item: lift its exclusion (a mail store goes back into
+        mail_stores) and index it."""
+        self.core.index_again([path])
+        job = self.index([path])
+        self.refresh()
+        return job
 
     def add_folder(self, path: str) -> None:
         path = os.path.abspath(os.path.expanduser(path))

@@ -16,6 +16,7 @@ from app.gui.models import LibrarySnapshot, short_path
 from app.gui.source_cards import ElidedLabel, open_externally
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+FORGOTTEN_ROLE = Qt.ItemDataRole.UserRole + 1  # an item the user forgot: kept out until "Index again" (issue 13)
 
 
 def eta_text(seconds: float | None) -> str:
@@ -132,8 +133,12 @@ class LibraryPanel(QWidget):
         self.forget_button = QPushButton(icon("trash"), "Forget…")
         self.forget_button.setToolTip("Remove the selected folder or file from the index and from chat history (Del)")
         self.forget_button.clicked.connect(lambda: self._forget_selected(self.roots))
+        self.index_again_button = QPushButton(icon("refresh"), "Index again")
+        self.index_again_button.setToolTip("Bring the selected forgotten file, folder or mail store back into the index")
+        self.index_again_button.clicked.connect(lambda: self.index_again(self._selected_path()))
         selected_row = QHBoxLayout()
         selected_row.addStretch(1)
+        selected_row.addWidget(self.index_again_button)
         selected_row.addWidget(self.unwatch_button)
         selected_row.addWidget(self.forget_button)
         self.roots.currentItemChanged.connect(lambda *_: self._selection_changed())
@@ -224,6 +229,10 @@ class LibraryPanel(QWidget):
         if not path:
             return
         menu = QMenu(self)
+        if item.data(0, FORGOTTEN_ROLE):
+            menu.addAction(icon("refresh"), "Index again", lambda: self.index_again(path))
+            menu.exec(tree.viewport().mapToGlobal(pos))
+            return
         is_root = tree is self.roots and item.parent() is None
         if is_root and path in self.client.watched_folders():
             menu.addAction(icon("refresh"), "Check for changes now", lambda: self._rescan(path))
@@ -236,14 +245,21 @@ class LibraryPanel(QWidget):
         menu.addAction(icon("trash"), "Forget…", lambda: self.confirm_forget(path))
         menu.exec(tree.viewport().mapToGlobal(pos))
 
+    def index_again(self, path: str) -> None:
+        if path and path in {e.path for e in self.client.excluded()}:
+            self.client.index_again(path)
+
     def _selected_path(self) -> str:
         item = self.roots.currentItem()
         return str(item.data(0, PATH_ROLE) or "") if item is not None else ""
 
     def _selection_changed(self) -> None:
         path = self._selected_path()
+        item = self.roots.currentItem()
+        forgotten = bool(item is not None and item.data(0, FORGOTTEN_ROLE))
         self.unwatch_button.setEnabled(path in self.client.watched_folders())
-        self.forget_button.setEnabled(bool(path))
+        self.forget_button.setEnabled(bool(path) and not forgotten)
+        self.index_again_button.setVisible(forgotten)
 
     def _unwatch_selected(self) -> None:
         path = self._selected_path()
@@ -311,6 +327,7 @@ class LibraryPanel(QWidget):
                 item.addChild(child)
             self.roots.addTopLevelItem(item)
             item.setExpanded(True)
+        self._add_forgotten()
         for i in range(self.roots.topLevelItemCount()):
             it = self.roots.topLevelItem(i)
             if it.data(0, PATH_ROLE) in expanded:
@@ -332,6 +349,23 @@ class LibraryPanel(QWidget):
         self.problems_title.setText(f"Problems ({n})" if n else "Problems: none")
         self.problems.setVisible(bool(n))
         self._update_states()
+
+    def _add_forgotten(self) -> None:
+        """Forgotten items, listed so the user sees what Cove keeps out and can bring one back."""
+        items = self.client.excluded()
+        if not items:
+            return
+        group = QTreeWidgetItem([f"Forgotten ({len(items)})", "kept out", ""])
+        group.setIcon(0, icon("trash"))
+        group.setToolTip(0, "Cove does not index these again by itself; select one and choose Index again")
+        for e in items:
+            child = QTreeWidgetItem([short_path(e.path), e.kind, ""])
+            child.setData(0, PATH_ROLE, e.path)
+            child.setData(0, FORGOTTEN_ROLE, True)
+            child.setToolTip(0, e.path)
+            group.addChild(child)
+        self.roots.addTopLevelItem(group)
+        group.setExpanded(True)
 
     def _update_states(self) -> None:
         live = self.client.folder_status()
