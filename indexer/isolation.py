@@ -79,7 +79,7 @@ class ParsePool:
     def messages(self, job: Job, cancel: Any = None) -> Iterator[Message]:
         """The job's messages in order, ending with ("end", is_mail), ("failed", reason) or ("cancelled",)."""
         worker = job.worker
-        assert worker is not None and worker.jobs and worker.jobs[0] is job, ("jobs are read in submission order", job.path, [j.path for j in worker.jobs])
+        assert worker is not None and worker.jobs and worker.jobs[0] is job, "jobs are read in submission order"
         since = time.monotonic()
         while True:
             if cancel is not None and cancel.is_set():
@@ -111,9 +111,10 @@ class ParsePool:
                 worker.ready = True
                 continue
             if msg[0] == "failed":
-                worker.jobs.popleft()
                 if "memory" in msg[1]:
-                    self._replace(worker)  # it exits by itself; its queued jobs go to a fresh one
+                    self._replace(worker)  # it exits by itself; the jobs queued behind this one go to a fresh one
+                else:
+                    worker.jobs.popleft()
                 yield msg
                 return
             if msg[0] == "end":

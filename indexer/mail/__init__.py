@@ -70,6 +70,8 @@ def iter_mail(path: str, previous: "list[DocRow]", config: "PrepareConfig", coun
                 yield p
         except FileNotFoundError:
             yield from _vanished(path, previous)
+        except MemoryError:
+            raise  # the parse worker reports its cap
         except (OSError, ValueError, ParseError) as exc:
             yield from _store_error(path, [d for d in previous if d.doc_id not in seen], mail.mailbox,
                                     f"cannot read mailbox: {getattr(exc, 'strerror', None) or exc}")

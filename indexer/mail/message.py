@@ -353,7 +353,7 @@ def parse_rfc822(raw: bytes, *, max_bytes: int) -> MailContent:
     """Bytes of one message → content. Raises only ParseError."""
     try:
         return read_message(parse_message_bytes(raw), max_bytes=max_bytes)
-    except ParseError:
+    except (ParseError, MemoryError):  # MemoryError: the parse worker's cap reports it
         raise
     except RecursionError as exc:
         raise ParseError("message nested too deeply") from exc

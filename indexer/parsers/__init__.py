@@ -79,7 +79,7 @@ def parse_bytes(data: bytes, name: str) -> ParsedDocument:
         else:
             parser = _parser(kind)
         doc = parser(data, name)
-    except ParseError:
+    except (ParseError, MemoryError):  # MemoryError: the parse worker's cap speaks for itself (indexer/isolation.py)
         raise
     except RecursionError as exc:
         raise ParseError(f"{kind} parse failed: RecursionError: document nested too deeply") from exc

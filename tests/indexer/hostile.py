@@ -93,6 +93,7 @@ def epub_bomb(path: Path, unpacked_mb: int = 400) -> Path:
 
 
 def nested_html(path: Path, depth: int = 200_000) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("<html><head><title>deep</title></head><body>" + "<div>" * depth + "deep inside"
                     + "</div>" * depth + "</body></html>")
     return path
@@ -102,6 +103,7 @@ def deep_mime(path: Path, depth: int = 3000) -> Path:
     head = b"From: a@example.org\nTo: b@example.org\nSubject: deep\nMessage-ID: <deep@example.org>\nMIME-Version: 1.0\n"
     body = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(depth))
     body += b"Content-Type: text/plain\n\nthe innermost text\n" + b"".join(b"--b%d--\n" % i for i in reversed(range(depth)))
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(head + body)
     return path
 
@@ -110,6 +112,7 @@ def big_attachment_mail(path: Path, marker: str, attachment_mb: int = 60) -> Pat
     """An .eml whose body says `marker` and which carries a text attachment of `attachment_mb` MB (base64)."""
     line = b"A line of a very long attached log file, repeated until it is large.\n"
     raw = line * ((attachment_mb << 20) // len(line))
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         fh.write(b"From: a@example.org\nTo: b@example.org\nSubject: big attachment\nMessage-ID: <big@example.org>\n"
                  b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"XX\"\n\n--XX\nContent-Type: text/plain\n\n"
@@ -163,17 +166,20 @@ def _pdf(path: Path, objs: list[bytes]) -> Path:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(out))
     return path
 
 
 def garbage_pdf(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4000)
     return path
 
 
 def write_mbox(path: Path, n: int, marker_every: int = 1000) -> Path:
     """An mbox of `n` small messages; message i says `topic-<i>` and every `marker_every`-th one `marker-<i>`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         for i in range(n):
             extra = f" It carries the code word marker{i}." if i % marker_every == 0 else ""
