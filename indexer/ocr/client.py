@@ -24,6 +24,7 @@ from typing import Callable
 from indexer.ocr.limits import OcrLimits
 
 MAX_WORKERS = 1
+STATS = {"peak_rss_kb": 0}  # the largest resident set any OCR worker reached (read before it is killed)
 PageCallback = Callable[[int, int], None]  # (pages done in this document, pages to do)
 
 
@@ -117,6 +118,12 @@ class Worker:
             return ""
 
     def kill(self) -> None:
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+            peak = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
+            STATS["peak_rss_kb"] = max(STATS["peak_rss_kb"], peak)
+        except (OSError, StopIteration, ValueError, IndexError):
+            pass
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -217,7 +224,8 @@ def _one_pass(worker: Worker, kind: str, data: bytes, todo: list[int] | None, li
     try:
         worker.send_job(kind, data, todo)
         while True:
-            msg = worker.recv(limits.page_timeout_s)
+            # opening the document (page count) gets the start-up allowance; each page its own time limit
+            msg = worker.recv(limits.page_timeout_s if run.total else limits.start_timeout_s)
             if msg is None:
                 return "timeout", current
             if "total" in msg:

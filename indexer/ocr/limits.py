@@ -1,8 +1,9 @@
 """The limits every OCR job runs under, in one place so tests and benchmarks can tighten them.
 
 Why these numbers (measured on the 2-core dev machine, load average ~2-3, rapidocr 3.10 PP-OCRv6 small models):
-- A dense letter page (ocrmypdf linn.pdf, 82 lines) takes 25-28 s; a sparse page 2-6 s. A page is abandoned after
-  `page_timeout_s` (about 4x the dense case), so a hostile page costs minutes, never hours.
+- A dense letter page (ocrmypdf linn.pdf, 82 lines) takes 25-28 s at load ~2 and 50 s at load ~6 (other work on
+  the same 2 cores); a sparse page 2-6 s. A page is abandoned after `page_timeout_s` (3x the loaded dense case),
+  so a hostile page costs minutes, never hours.
 - rapidocr downsizes anything beyond 2000 px on the long side before detection (`Global.max_side_len`), so
   rendering larger only costs memory: pages are rendered at up to 300 dpi and at most `max_side` px.
 - The worker's peak RSS for a 2400 px page was 1.07 GB (onnxruntime arenas + models); the address-space cap leaves
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class OcrLimits:
-    page_timeout_s: float = 120.0
+    page_timeout_s: float = 180.0
     start_timeout_s: float = 60.0
     memory_mb: int = 4096
     max_side: int = 2000
