@@ -5,6 +5,7 @@ may be read as fact, or was replaced by what the documents say. Qt-free, so the 
 when an answer is trustworthy; it only draws the verdict."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,18 @@ def best_evidence(source: Any) -> Any | None:
 
 def flat(text: str) -> str:
     return " ".join(text.split())
+
+
+def plain_draft(draft: str) -> str:
+    """The model's words as quoted back to the user: flattened, without its [n] markers (they point at nothing
+    the user can check, since the words were not supported)."""
+    return flat(re.sub(r"\s*\[\d+(?:\s*,\s*\d+)*\]", "", draft))
+
+
+def _quoted(draft: str) -> str:
+    """“words.” — a closing full stop only when the words do not already end a sentence."""
+    words = plain_draft(draft)
+    return f"“{words}”" + ("" if words.endswith((".", "!", "?", "…")) else ".")
 
 
 def clip(text: str, width: int) -> str:
@@ -65,8 +78,8 @@ class Verdict:
     def detail(self) -> str:
         if self.state != "replaced":
             return ""
-        if self.draft.strip():
-            return f"The model answered “{flat(self.draft)}”, but your documents do not support that."
+        if plain_draft(self.draft):
+            return f"The model answered “{plain_draft(self.draft)}” — your documents do not support that."
         return "The model gave no usable answer."
 
 
@@ -96,7 +109,7 @@ def verdict_of(done: Any) -> Verdict:
 def cli_notice(v: Verdict) -> str:
     """The plain line the CLI prints after the streamed text when it must not be read as fact."""
     if v.state == "replaced":
-        said = f": “{flat(v.draft)}”." if v.draft.strip() else " (the model gave no usable answer)."
+        said = f": {_quoted(v.draft)}" if plain_draft(v.draft) else " (the model gave no usable answer)."
         return f"⚠ Not supported by your documents{said}"
     if v.state == "unverified":
         return "⚠ Not verified against your documents — check the sources below."

@@ -90,11 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: not ctl.index.folder_status() or all(s.state == "watching" and not s.pending
                                                         for s in ctl.index.folder_status().values()), 30)
     pump(1.0)
-    for question in ("What is Inverse Cluster Frequency?", "How often is the lamp of the lighthouse cleaned?"):
+    # the third question has no answer in the documents: the 270M model invents one ("10 times a year"), which
+    # verification replaces by what the documents say, under the "Not verified" banner (draft shown)
+    for question in ("What is Inverse Cluster Frequency?", "How often is the lamp of the lighthouse cleaned?",
+                     "How many times a year is the lamp cleaned?"):
         turn = win.ask(question)
         if turn is None or not wait(lambda: not turn.is_active):
             print(f"no answer for {question!r}", file=sys.stderr)
             return 1
+    if win.chat.turns[-1].banner.verdict.warns:
+        win.chat.turns[-1].banner.toggle.setChecked(True)
     ctl.index.refresh()
     pump(1.5)
     win.chat.scroll_to_bottom()

@@ -104,10 +104,20 @@ class SourceCard(QFrame):
             snippet.setWordWrap(True)
             snippet.setTextFormat(Qt.TextFormat.PlainText)
             snippet.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            if ref.evidence:
+            if ref.evidence:  # a quote: an accent bar at its left, the whole sentence in the tooltip
                 snippet.setToolTip(" ".join(ref.evidence.split()))
                 self.setAccessibleDescription(f"{self.accessibleDescription()} Evidence: {shown}")
-            body.addWidget(snippet)
+                bar = QFrame()
+                bar.setObjectName("EvidenceBar")
+                bar.setFixedWidth(3)
+                quote = QHBoxLayout()
+                quote.setContentsMargins(0, 2, 0, 0)
+                quote.setSpacing(7)
+                quote.addWidget(bar)
+                quote.addWidget(snippet, 1)
+                body.addLayout(quote)
+            else:
+                body.addWidget(snippet)
             self.snippet_label = snippet
         self.title_label, self.meta_label = title, meta
 

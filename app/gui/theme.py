@@ -119,7 +119,7 @@ QLabel#CardNumber {{ background: {c.accent}; color: {c.accent_text}; border-radi
                      min-width: 18px; max-width: 30px; min-height: 18px; max-height: 18px; padding: 0 3px; }}
 QLabel#Muted, QLabel#CardPath, QLabel#CardMeta {{ color: {c.muted}; }}
 QLabel#CardTitle {{ font-weight: 600; }}
-QLabel#CardEvidence {{ border-left: 3px solid {c.accent}; padding-left: 7px; margin-top: 2px; }}
+QFrame#EvidenceBar {{ background: {c.accent}; border-radius: 1px; }}
 QFrame#VerifyBanner {{ background: {c.warning_soft}; border: 1px solid {c.warning}; border-radius: 8px; }}
 QFrame#VerifyBanner QLabel, QFrame#VerifyBanner QToolButton {{ color: {c.warning_text}; }}
 QLabel#VerifyTitle {{ font-weight: 600; }}

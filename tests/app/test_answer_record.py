@@ -26,7 +26,7 @@ def test_verdicts_of_real_checks(real_embedder) -> None:  # type: ignore[no-unty
     bad = check_answer(q, "Every 128 days [1].", [1], [LAMP], real_embedder)
     v = verdict_of(bad)
     assert v.state == "replaced" and v.warns and "128" in v.detail
-    assert cli_notice(v) == "⚠ Not supported by your documents: “Every 128 days [1].”."
+    assert cli_notice(v) == "⚠ Not supported by your documents: “Every 128 days.”"
     ev = bad.sources[0].evidence[0]
     assert LAMP.text[ev.start:ev.end] == ev.text and source_line(bad.sources[0]) == f"“{ev.text}”"
     assert evidence_json(ev) == {"text": ev.text, "start": ev.start, "end": ev.end, "page": None, "score": ev.score}

@@ -97,7 +97,7 @@ def test_unsupported_answer_is_flagged_in_both_outputs(indexed, capsys, monkeypa
     assert main(["ask", question]) == 0
     out = capsys.readouterr().out
     assert out.startswith("".join(words))  # what was streamed …
-    assert "\n⚠ Not supported by your documents: “It is cleaned every 128 days by Captain Horatio [1].”.\n" in out
+    assert "\n⚠ Not supported by your documents: “It is cleaned every 128 days by Captain Horatio.”\n" in out
     after = out.split("⚠", 1)[1].splitlines()[1]
     assert after.startswith("Your documents say: “The lamp of the Skerryvore lighthouse is cleaned every Tuesday")
     data = _ask_json(capsys, question)
