@@ -126,7 +126,9 @@ class CoveCore:
                 if type(emb) is SentenceTransformerEmbedder and emb.id == EMBEDDER_ID:
                     from indexer.query_embedding import NumpyMiniLM
 
-                    self._query_embedder = NumpyMiniLM()
+                    from indexer.query_embedding import CachedEmbedder
+
+                    self._query_embedder = CachedEmbedder(NumpyMiniLM())  # bounded: repeated queries/sentences
                 else:
                     self._query_embedder = emb
             return self._query_embedder

@@ -21,6 +21,7 @@ from indexer.embedding import EMBEDDER_DIM, EMBEDDER_ID, EMBEDDER_MAX_TOKENS
 
 _LAYER_NORM_EPS = 1e-12  # config.json of the bundled model
 _HEADS = 12
+_BATCH = 64  # texts per stacked forward pass: bounds the working memory (64 x 256 tokens x 1536 floats = 100 MB)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -120,40 +121,82 @@ class NumpyMiniLM:
             if self._w is None:
                 self._load()
             encodings = self._tok.encode_batch(list(texts))  # type: ignore[union-attr]
-            return np.vstack([self._forward(e.ids) for e in encodings]).astype(np.float32)
+            out = [self._forward([e.ids for e in encodings[i:i + _BATCH]]) for i in range(0, len(encodings), _BATCH)]
+            return np.vstack(out).astype(np.float32)
 
-    def _forward(self, ids: list[int]) -> np.ndarray:
-        """One text (queries come one at a time, so no padding mask is needed): BERT → mean pool → L2 normalise."""
+    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        """BERT → mean pool → L2 normalise for several texts at once, without padding: the token-wise work (the
+        linear layers, ~all of the cost) runs on every token of every text stacked into one matrix, so BLAS sees one
+        big matmul instead of many small ones; only attention is done per text."""
         w = self._w
         assert w is not None
-        n = len(ids)
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
+        lengths = [len(ids) for ids in batch]
+        ids = np.concatenate([np.asarray(i, dtype=np.int64) for i in batch])
+        pos = np.concatenate([np.arange(n) for n in lengths])
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos]
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        bounds = np.cumsum([0] + lengths)
         layer = 0
         while f"encoder.layer.{layer}.attention.self.query.weight" in w:
-            p = f"encoder.layer.{layer}."
-            x = self._block(x, w, p)
+            x = self._block(x, w, f"encoder.layer.{layer}.", bounds)
             layer += 1
-        v = x.mean(0)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
+        v = np.add.reduceat(x, bounds[:-1], axis=0) / np.asarray(lengths, dtype=np.float32)[:, None]
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
     @staticmethod
-    def _block(x: np.ndarray, w: dict[str, np.ndarray], p: str) -> np.ndarray:
+    def _block(x: np.ndarray, w: dict[str, np.ndarray], p: str, bounds: np.ndarray) -> np.ndarray:
         def lin(h: np.ndarray, name: str) -> np.ndarray:
             return h @ w[p + name + ".weight"] + w[p + name + ".bias"]
 
-        n, d = x.shape
+        t, d = x.shape
         hd = d // _HEADS
-        q = lin(x, "attention.self.query").reshape(n, _HEADS, hd).transpose(1, 0, 2)
-        k = lin(x, "attention.self.key").reshape(n, _HEADS, hd).transpose(1, 0, 2)
-        v = lin(x, "attention.self.value").reshape(n, _HEADS, hd).transpose(1, 0, 2)
-        scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd)
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
-        scores /= scores.sum(-1, keepdims=True)
-        ctx = (scores @ v).transpose(1, 0, 2).reshape(n, d)
-        x = _layer_norm(lin(ctx, "attention.output.dense") + x, w[p + "attention.output.LayerNorm.weight"],
-                        w[p + "attention.output.LayerNorm.bias"])
+        q = lin(x, "attention.self.query").reshape(t, _HEADS, hd)
+        k = lin(x, "attention.self.key").reshape(t, _HEADS, hd)
+        v = lin(x, "attention.self.value").reshape(t, _HEADS, hd)
+        ctx = np.empty_like(q)
+        for a, b in zip(bounds[:-1], bounds[1:]):  # attention stays within each text
+            qi, ki, vi = q[a:b].transpose(1, 0, 2), k[a:b].transpose(1, 0, 2), v[a:b].transpose(1, 0, 2)
+            scores = qi @ ki.transpose(0, 2, 1) / np.sqrt(hd)
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            ctx[a:b] = (scores @ vi).transpose(1, 0, 2)
+        x = _layer_norm(lin(ctx.reshape(t, d), "attention.output.dense") + x,
+                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
         h = _gelu(lin(x, "intermediate.dense"))
         return _layer_norm(lin(h, "output.dense") + x, w[p + "output.LayerNorm.weight"],
                            w[p + "output.LayerNorm.bias"])
+
+
+class CachedEmbedder:
+    """A bounded LRU of text → vector in front of an embedder. Why: a resident Cove embeds the same texts again and
+    again — repeated searches, and the evidence sentences of the chunks that related questions retrieve (ranking
+    them before generation is most of the time to the first token). 4,096 vectors of 384 floats are 6 MB."""
+
+    def __init__(self, inner: object, max_items: int = 4096) -> None:
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.id = inner.id  # type: ignore[attr-defined]
+        self.dim = inner.dim  # type: ignore[attr-defined]
+        self.max_items = max_items
+        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            vectors = self.inner.embed(missing)  # type: ignore[attr-defined]
+            known.update(zip(missing, vectors))
+            with self._lock:
+                self._cache.update(zip(missing, vectors))
+                while len(self._cache) > self.max_items:
+                    self._cache.popitem(last=False)
+        return np.vstack([known[t] for t in texts]).astype(np.float32)

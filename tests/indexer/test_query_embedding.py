@@ -53,9 +53,25 @@ def test_search_path_never_imports_torch(tmp_path) -> None:  # type: ignore[no-u
     code = ("import sys, app\n"
             "from app.core import CoveCore\n"
             "core = CoveCore()\n"
-            "print(type(core.query_embedder).__name__, core.query_embedder.embed(['hello']).shape)\n"
+            "print(type(core.query_embedder.inner).__name__, core.query_embedder.embed(['hello']).shape)\n"
             "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**__import__("os").environ, "COVE_DATA_DIR": str(tmp_path / "d")})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[0] == "NumpyMiniLM"
+
+
+def test_cache_is_bounded_and_exact(fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from indexer.query_embedding import CachedEmbedder
+
+    cached = CachedEmbedder(fake_embedder, max_items=3)
+    texts = ["alpha beta", "gamma", "delta epsilon", "alpha beta"]
+    got = cached.embed(texts)
+    assert np.array_equal(got, fake_embedder.embed(texts))
+    assert fake_embedder.texts_embedded == 3 + 4  # the duplicate was embedded once (plus the reference call)
+    before = fake_embedder.texts_embedded
+    cached.embed(["gamma", "delta epsilon"])
+    assert fake_embedder.texts_embedded == before  # both cached
+    cached.embed(["zeta", "eta"])
+    assert len(cached._cache) == 3  # bounded: the least recently used went
+    assert cached.embed([]).shape == (0, fake_embedder.dim)

@@ -1,0 +1,116 @@
+"""Resident Cove benchmark (issue 12): `cove search` wall time with and without a running `cove serve`, `cove ask` time
+to the first printed token with a server, and cold search. Real subprocesses, as a person runs them; prints a
+markdown table with the load average (the machine is shared, so figures move with it).
+
+    .venv/bin/python tests/benchmarks/bench_resident.py [--runs 15] [--cold-runs 5] [--ask-runs 5] [--data-dir DIR]
+
+Without --data-dir it indexes a small real corpus (SQuAD articles + two licence texts) into a temporary data dir.
+Targets: with a server, search p50 <= 0.5 s and ask first token p50 <= 1.0 s; without, cold search <= 4 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.app.serve_helpers import Server, cove, env_for, make_docs, write_settings  # noqa: E402
+
+SEARCHES = ["Geordie dialect", "oxygen discovery", "Norman conquest of England", "licence warranty",
+            "copyright notice", "Tyne bridges", "combustion", "William the Conqueror"]
+QUESTIONS = ["What is the dialect of Newcastle known as?", "Who discovered oxygen?",
+             "Where did the Normans come from?", "What is the chemical symbol of oxygen?",
+             "Which river flows through Newcastle?"]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def time_search(data: Path, runs: int, server: bool) -> list[float]:
+    out = []
+    for i in range(runs):
+        started = time.perf_counter()
+        r = cove(data, "search", SEARCHES[i % len(SEARCHES)], "--json", server=server)
+        out.append(time.perf_counter() - started)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr)
+    return out
+
+
+def time_first_token(data: Path, runs: int, server: bool) -> list[float]:
+    """Seconds from starting `cove ask` to the first byte it prints on stdout (the first answer token)."""
+    out = []
+    for i in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ask", QUESTIONS[i % len(QUESTIONS)]], cwd=REPO,
+                                env=env_for(data, server=server), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 600)
+        first = time.perf_counter() - started
+        if ready:
+            os.read(proc.stdout.fileno(), 1)
+        _, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(err.decode())
+        out.append(first)
+    return out
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--cold-runs", type=int, default=5)
+    ap.add_argument("--ask-runs", type=int, default=5)
+    ap.add_argument("--data-dir", type=Path, help="an existing Cove data dir with an index (default: build a small one)")
+    args = ap.parse_args()
+    tmp = tempfile.TemporaryDirectory(prefix="cove-bench-resident-")
+    data = args.data_dir
+    if data is None:
+        data = Path(tmp.name) / "data"
+        write_settings(data, temperature=0)
+        r = cove(data, "index", str(make_docs(Path(tmp.name) / "docs")), "--json", server=False)
+        if r.returncode != 0:
+            raise SystemExit(r.stderr)
+    rows: list[tuple[str, str, str, str, str]] = []
+    before = load()
+    cold = time_search(data, args.cold_runs, server=False)
+    rows.append(("cove search, no server (cold process)", f"{statistics.median(cold):.2f}", f"{pct(cold, 95):.2f}",
+                 str(len(cold)), load()))
+    server = Server(data)
+    try:
+        server.wait_ready()
+        time_search(data, 2, server=True)  # first requests warm the server's page cache
+        warm = time_search(data, args.runs, server=True)
+        rows.append(("cove search, with `cove serve`", f"{statistics.median(warm):.2f}", f"{pct(warm, 95):.2f}",
+                     str(len(warm)), load()))
+        ttft = time_first_token(data, args.ask_runs, server=True)
+        rows.append(("cove ask, first printed token, with `cove serve`", f"{statistics.median(ttft):.2f}",
+                     f"{pct(ttft, 95):.2f}", str(len(ttft)), load()))
+    finally:
+        server.stop()
+    print(f"\nResident Cove (issue 12); load average (1/5/15 min) at start {before}\n")
+    print("| measurement | p50 s | p95 s | runs | load avg after |")
+    print("|---|---:|---:|---:|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\n(data dir: {data}; {os.cpu_count()} CPUs)")
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
