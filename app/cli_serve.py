@@ -43,8 +43,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server.warm_up(model=not args.lazy_model)
         if not args.no_watch and server.core.watched_folders():
-            watcher = server.core.watcher()
-            watcher.start()
+            try:
+                watcher = server.core.watcher()
+                watcher.start()
+            except Exception as exc:  # another Cove (the app, `cove watch`) already watches: serve anyway
+                watcher = None
+                print(f"cove: not watching folders: {exc}", file=sys.stderr)
         print(f"cove: serving {paths.data_dir()} (pid {server.pid}) on {server.address}; Ctrl-C stops", file=sys.stderr,
               flush=True)
         serve_forever(server, stop=stop)
