@@ -99,6 +99,32 @@ def test_text_viewer_maps_the_offsets_to_the_cited_occurrence(qtbot: Any, fresh_
     assert a > shown.index("WEST WAREHOUSE"), "highlighted the first occurrence, not the cited one"
 
 
+def test_email_viewer_highlights_the_evidence_sentence_in_the_message(qtbot: Any, fresh_core: Any,
+                                                                     tmp_path: Path) -> None:
+    """A real notmuch-list message: the chunk starts with its header lines; the sentence of the body is marked."""
+    import shutil
+
+    from app.gui.models import SourceRef
+    from app.gui.viewer import SourceViewer
+    from app.gui.viewer_content import same_text
+    from tests.conftest import corpus
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    shutil.copy(corpus("email", "notmuch-corpora", "default", "cur", "46:2,"), folder / "new-to-the-list.eml")
+    fresh_core.index([str(folder)])
+    hit = next(h for h in fresh_core.search("Why does the notmuch command line not elide comments?", 5)
+               if "The reason for that is to let the emacs code" in h.text)
+    ev = _span(hit, "The reason for that is to let the emacs code")
+    viewer = SourceViewer(fresh_core)
+    qtbot.addWidget(viewer)
+    viewer.show_source(SourceRef.from_hit(1, hit, evidence=ev))
+    qtbot.waitUntil(lambda: viewer.mode == "text", timeout=30_000)
+    assert "Subject: [notmuch] New to the list" in viewer.text.toPlainText()  # the whole message is shown
+    marked = viewer.text.highlighted_text()
+    assert same_text(marked, ev.text) and marked.startswith("The reason for that"), marked
+
+
 def test_pdf_viewer_highlights_the_evidence_sentence_on_the_page(qtbot: Any, indexed_core: Any) -> None:
     from app.gui.models import SourceRef
     from app.gui.viewer import SourceViewer
