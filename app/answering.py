@@ -110,7 +110,8 @@ def answer(question: str, *, retriever: Retriever, llm: AnswerModel,
     if embedder is None:
         embedder = getattr(retriever, "embedder", None)
     t_sel = time.perf_counter()
-    ranked = rank_sentences(query, hits, embedder)
+    vectors: dict = {}  # sentence → embedding, shared by the prompt step and verification
+    ranked = rank_sentences(query, hits, embedder, cache=vectors)
     texts = None
     if focus and ranked:
         passages = focus_passages(ranked, hits)
@@ -139,7 +140,7 @@ def answer(question: str, *, retriever: Retriever, llm: AnswerModel,
         yield Done(text, tuple(Source(n, h, n in cited) for n, h in zip(prompt.numbers, prompt.hits)), timings,
                    cancelled=True)
         return
-    done = check_answer(query, text, cited, list(prompt.hits), embedder)
+    done = check_answer(query, text, cited, list(prompt.hits), embedder, cache=vectors)
     timings["verify_ms"] = done.timings.get("verify_ms", 0.0)
     timings["total_ms"] = (time.perf_counter() - t0) * 1000
     yield Done(done.answer, done.sources, timings, verified=done.verified, draft=done.draft)
@@ -151,14 +152,14 @@ def _source_texts(hits: Sequence[SearchHit]) -> list[str]:
 
 
 def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHit],
-                 embedder: SentenceEmbedder | None) -> Done:
+                 embedder: SentenceEmbedder | None, cache: dict | None = None) -> Done:
     """Evidence for every source and the verdict on the answer. An answer whose numbers, names or most words are in
     no source is not presented as fact: the best evidence sentence replaces it ("Your documents say: …")."""
     t0 = time.perf_counter()
     plain = _strip_citations(text)
     support = supported(plain, _source_texts(hits)) if plain and not is_refusal(plain) else None
     verified = bool(support and support.ok)
-    ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "")
+    ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "", cache=cache)
     best: dict[int, list[Candidate]] = {}
     for c in ranked:
         best.setdefault(c.source, []).append(c)

@@ -95,10 +95,22 @@ def candidates(hits: Sequence[SearchHit]) -> list[tuple[int, Span, str]]:
     return out
 
 
+def _embed_cached(embedder: SentenceEmbedder, texts: Sequence[str], cache: dict[str, np.ndarray] | None) -> np.ndarray:
+    """Vectors of `texts`, embedding only those not in `cache` (verification reuses the prompt step's vectors)."""
+    if cache is None:
+        return embedder.embed(list(texts))
+    missing = list(dict.fromkeys(t for t in texts if t not in cache))
+    if missing:
+        for t, v in zip(missing, embedder.embed(missing)):
+            cache[t] = v
+    return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
 def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceEmbedder | None, *,
-                   answer: str = "", question_vec: np.ndarray | None = None) -> list[Candidate]:
+                   answer: str = "", question_vec: np.ndarray | None = None,
+                   cache: dict[str, np.ndarray] | None = None) -> list[Candidate]:
     """Every sentence of every hit, best first. With an `answer`, sentences that contain it rise, and header
-    lines count only when they contain it."""
+    lines count only when they contain it. `cache` (text → vector) spares re-embedding across calls."""
     cands = candidates(hits)
     if not cands:
         return []
@@ -118,7 +130,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
         extra = [question] if question_vec is None else []
         if answer:
             extra.append(answer)
-        vecs = embedder.embed(extra + texts)
+        vecs = _embed_cached(embedder, extra + texts, cache)
         qv = question_vec if question_vec is not None else vecs[0]
         svecs = vecs[len(extra):]
         cos = svecs @ qv
@@ -193,6 +205,7 @@ def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.
 # tests/benchmarks/bench_answers.py): whole chunks vs the best sentences — the table lives in app/answering.py.
 FOCUS_SENTENCES = 6
 FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them
+FOCUS_MAX_CHARS = 240  # a longer sentence is cut in the prompt (the evidence keeps it whole)
 
 
 def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, sentences: int = FOCUS_SENTENCES,
@@ -216,11 +229,26 @@ def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, se
                 picked[spans[k - 1].start] = spans[k - 1]
     out: list[tuple[int, str]] = []
     for i in order:
-        text, last_end = "", None
+        who = sender_name(hits[i].sender) if hits[i].kind == "email" else ""
+        text, last_end = (f"{who} wrote: " if who else ""), None
         for span in sorted(chosen[i].values(), key=lambda sp: sp.start):
             piece = " ".join(hits[i].text[span.start:span.end].split())
+            if len(piece) > FOCUS_MAX_CHARS:  # a log dump or a table row: its start is enough for the model
+                piece = piece[:FOCUS_MAX_CHARS].rsplit(" ", 1)[0] + " …"
             gap = last_end is not None and hits[i].text[last_end:span.start].strip()
             text += ("" if last_end is None else (" … " if gap else " ")) + piece
             last_end = span.end
         out.append((i, text))
     return out
+
+
+def sender_name(sender: str) -> str:
+    """"Jack M. Nilles" from '"Jack M. Nilles" <jnilles@jala.com>' (the address when there is no name).
+    An email's first-person sentences ("I recently updated…") only answer "who…?" when the prompt says who wrote
+    them, so the focused prompt shows email text as "Jack M. Nilles wrote: …"."""
+    from email.utils import getaddresses
+
+    first = sender.split(">,")[0] + (">" if ">," in sender else "")
+    pairs = getaddresses([first])
+    name, addr = pairs[0] if pairs else ("", "")
+    return (name or addr or sender).strip().strip('"')

@@ -66,8 +66,11 @@ def source_header(n: int, hit: SearchHit, with_path: bool = True) -> str:
     prompt, hence the answer, depend on where the file happens to live."""
     loc = f", {hit.locator}" if hit.locator else ""
     if hit.kind == "email" or hit.sender or hit.subject:
-        bits = [b for b in (f"from {hit.sender}" if hit.sender else "", hit.date,
-                            f"“{_flat(hit.subject)}”" if hit.subject else "") if b]
+        from app.evidence import sender_name
+
+        subject = re.sub(r"^((?:re|fwd?|aw|sv)\s*:\s*)?\[[^\]]{1,40}\]\s*", r"\1", _flat(hit.subject), flags=re.I)
+        bits = [b for b in (f"from {sender_name(hit.sender)}" if hit.sender else "", hit.date[:10],
+                            f"“{subject}”" if subject else "") if b]  # a list tag and a time of day are noise
         return f"[{n}] Email " + ", ".join(bits) + loc
     title = _flat(hit.title) or os.path.basename(hit.path)
     return f"[{n}] {title} — {_short_path(hit.path)}{loc}" if with_path else f"[{n}] {title}{loc}"

@@ -123,6 +123,8 @@ def main(argv: list[str]) -> int:
             r = evaluate(sample, searcher, llm, args.k, focus=focus)
             r["secs"] = (time.perf_counter() - started) / len(sample)
             rows.append((f"{llm.name} ({llm.prompt_style}, {label})", r))
+            print(f"[answers] done: {rows[-1][0]}: " + ", ".join(
+                f"{key}={value:.3f}" for key, value in r.items() if isinstance(value, float)), file=sys.stderr)
         llm.close()
     n = len(sample)
     print(f"\nSQuAD v1.1 dev, {n} sampled questions (seed 11), k={args.k}, product path (cove ask)\n")
