@@ -9,8 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# The wording app.answering.check_answer uses when the model's answer was not supported and was replaced.
-REPLACED_PREFIX = "Your documents say:"
+from app.answering import REPLACED_PREFIX  # the wording check_answer uses when it replaced an unsupported answer
 
 
 def evidence_json(ev: Any) -> dict[str, Any]:

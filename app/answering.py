@@ -18,6 +18,8 @@ from app.sentences import first_sentence_end
 from indexer.hits import SearchHit
 
 NOT_FOUND_ANSWER = "I couldn't find anything about that in your documents."
+REPLACED_PREFIX = "Your documents say:"  # starts an answer replaced by its evidence (Done.verified is False)
+MIN_QUOTE_WORDS = 6
 # Cosine similarity of all-MiniLM-L6-v2 (query vs chunk). On 300 SQuAD dev question/paragraph pairs the matching
 # paragraph scored >= 0.30 for 98% of questions (median 0.61), while the best of 300 paragraphs for off-topic
 # personal questions ("How much did I pay for car insurance?") passed 0.30 only 1 time in 10 (median 0.22).
@@ -176,11 +178,13 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         cited = []  # "I could not find …" is not a claim: keep it, with the closest evidence on each source
     elif ranked or hits:
         draft = text
-        top = next((c for c in ranked if c.span.kind != "header"), None)
+        prose = [c for c in ranked if c.span.kind != "header"]
+        # a heading ("Lighthouse maintenance") says nothing on its own: quote a real sentence when there is one
+        top = next((c for c in prose if len(c.text.split()) >= MIN_QUOTE_WORDS), prose[0] if prose else None)
         if top is not None:
             n = top.source + 1
             quote = " ".join(top.text.split())
-            text, cited = f"Your documents say: “{quote}” [{n}]", [n]
+            text, cited = f"{REPLACED_PREFIX} “{quote}” [{n}]", [n]
             best[top.source] = [top] + [c for c in best.get(top.source, []) if c is not top]
         else:
             text, cited = NOT_FOUND_ANSWER, []
