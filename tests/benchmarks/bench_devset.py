@@ -8,7 +8,8 @@ indexed once with the real pipeline into --workdir (re-runs only stat the files)
 `app.answering.answer` with the real Searcher and `app.llm.LocalLLM`, with the shipped settings' k, answer length and
 similarity floor. Per kind and overall it prints:
 
-- answer correct: a normalised gold answer occurs (as whole words) in the answer, or SQuAD F1 >= 0.5 to one;
+- answer correct: a normalised gold answer occurs (as whole words) in the answer, or SQuAD F1 >= 0.5 to a gold of
+  4+ words; "as a quote" counts the correct ones that are a "Your documents say: …" quote, not the model's answer;
 - evidence holds the answer: a gold answer occurs in the evidence the answer carries (`Source.evidence[].text` of the
   cited sources, or of all sources when none is cited); before evidence spans existed, the cited chunks' text;
 - retrieval hit@5: the gold file is among the retrieved hits (so a wrong answer with a miss is a retrieval problem);
@@ -16,7 +17,8 @@ similarity floor. Per kind and overall it prints:
 - verified: `Done.verified` (absent before issue 11: "n/a"); "verified but wrong" is what must stay at zero;
 - TTFT p50: `Done.timings["ttft_ms"]` (model time to first token, for questions that reached the model).
 
-A per-question table (id, kind, correct?, evidence?, hit, answer, gold) goes to --details for failure analysis.
+A per-question table (id, kind, correct?, evidence?, hit, answer, gold) goes to --details for failure analysis, and
+the raw rows (answer, the model's draft, evidence text, top hits) beside it as .json.
 Targets (issue 11): answer correct >= 80 %, evidence holds the answer >= 90 %, every unanswerable question refused.
 """
 from __future__ import annotations
@@ -65,9 +67,17 @@ def holds(text: str, golds: list[str]) -> bool:
     return any(normalize(g) and f" {normalize(g)} " in t for g in golds)
 
 
+# SQuAD F1 >= 0.5 is a fair test for a long free-text gold ("why" answers), but on a short one it passes wrong
+# answers: "Jack M" scores 0.8 against "Jack M. Nilles" (the very cut issue 11 is about), "Baby Doe" 0.5 against
+# "Precious Doe", "Apache 2.2" 0.5 against "Apache 2.4.43" (all three seen in the first run). So F1 counts only for
+# golds of at least F1_MIN_GOLD_TOKENS normalised words; shorter golds (names, numbers, options) must be contained.
+F1_MIN_GOLD_TOKENS = 4
+
+
 def answer_correct(answer: str, golds: list[str]) -> bool:
     plain = _CITATION.sub("", answer).strip()
-    return holds(plain, golds) or max((f1(plain, g) for g in golds), default=0.0) >= 0.5
+    return holds(plain, golds) or any(f1(plain, g) >= 0.5 for g in golds
+                                      if len(normalize(g).split()) >= F1_MIN_GOLD_TOKENS)
 
 
 def refused(done) -> bool:  # type: ignore[no-untyped-def]
@@ -167,8 +177,9 @@ def ask_all(questions: list[dict], searcher, llm, *, k: int, answer_tokens: int,
         verified = getattr(done, "verified", None)
         correct = answerable and answer_correct(done.answer, q["answers"])
         rows.append({
-            "id": q["id"], "kind": q["kind"], "question": q["question"], "gold": q["answers"],
+            "evidence_text": ev_text, "id": q["id"], "kind": q["kind"], "question": q["question"], "gold": q["answers"],
             "answer": done.answer, "draft": getattr(done, "draft", ""), "answerable": answerable,
+            "quote": bool(getattr(done, "draft", "")) or done.answer.startswith("Your documents say"),
             "correct": correct, "evidence": answerable and holds(ev_text, q["answers"]), "evidence_mode": ev_mode,
             "hit": answerable and gold_retrieved(hits, q["source"]), "refused": refused(done),
             "verified": verified, "ttft_ms": float(done.timings.get("ttft_ms") or 0.0),
@@ -186,9 +197,9 @@ def _pct(num: int, den: int) -> str:
 
 
 def summary_table(rows: list[dict]) -> list[str]:
-    out = ["| kind | questions | answer correct | evidence holds the answer | retrieval hit@5 | refused |"
+    out = ["| kind | questions | answer correct | …as a quote | evidence holds the answer | retrieval hit@5 | refused |"
            " verified | verified but wrong | TTFT p50 |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     has_verified = any(r["verified"] is not None for r in rows)
     groups = [(k, [r for r in rows if r["kind"] == k]) for k in ("email", "pdf", "docs", "unanswerable")]
     answerable = [r for r in rows if r["answerable"]]
@@ -201,13 +212,13 @@ def summary_table(rows: list[dict]) -> list[str]:
         ttft = f"{statistics.median(ttfts):.0f} ms" if ttfts else "—"
         if name == "unanswerable":
             ver = _pct(sum(bool(r["verified"]) for r in group), n) if has_verified else "n/a"
-            out.append(f"| unanswerable | {n} | — | — | — | **{sum(r['refused'] for r in group)}/{n}** | {ver} | — |"
+            out.append(f"| unanswerable | {n} | — | — | — | — | **{sum(r['refused'] for r in group)}/{n}** | {ver} | — |"
                        f" {ttft} |")
             continue
         ver = _pct(sum(bool(r["verified"]) for r in group), n) if has_verified else "n/a"
         wrong = str(sum(bool(r["verified"]) and not r["correct"] for r in group)) if has_verified else "n/a"
         out.append(f"| {name} | {n} | {_pct(sum(r['correct'] for r in group), n)} |"
-                   f" {_pct(sum(r['evidence'] for r in group), n)} | {_pct(sum(r['hit'] for r in group), n)} |"
+                   f" {sum(r['correct'] and r['quote'] for r in group)} | {_pct(sum(r['evidence'] for r in group), n)} | {_pct(sum(r['hit'] for r in group), n)} |"
                    f" {_pct(sum(r['refused'] for r in group), n)} | {ver} | {wrong} | {ttft} |")
     return out
 
@@ -282,6 +293,7 @@ def main(argv: list[str]) -> int:
     print(f"\nRetrieval misses (gold file not in the top {k}): {', '.join(misses) or 'none'}")
     details = Path(args.details) if args.details else workdir / f"details-{Path(path).stem}.md"
     details.write_text("\n".join([header, "", *table, "", *details_table(rows), ""]), "utf-8")
+    details.with_suffix(".json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
     print(f"Per-question details: {details}")
     llm.close()
     return 0
