@@ -13,6 +13,7 @@ similarity floor. Per kind and overall it prints:
 - evidence holds the answer: a gold answer occurs in the evidence the answer carries (`Source.evidence[].text` of the
   cited sources, or of all sources when none is cited); before evidence spans existed, the cited chunks' text;
 - retrieval hit@5: the gold file is among the retrieved hits (so a wrong answer with a miss is a retrieval problem);
+  for an mbox that is any message of the file, so "passage@5" is stricter: a retrieved chunk holds the evidence text;
 - refused: `Done.not_found`, or an answer that says it could not find it (wanted on unanswerable questions only);
 - verified: `Done.verified` (absent before issue 11: "n/a"); "verified but wrong" is what must stay at zero;
 - TTFT p50: `Done.timings["ttft_ms"]` (model time to first token, for questions that reached the model).
@@ -103,6 +104,14 @@ def gold_retrieved(hits, source: str) -> bool:  # type: ignore[no-untyped-def]
 
 
 # --- model and index ----------------------------------------------------------------------------------------------
+def passage_retrieved(hits, evidence: str) -> bool:  # type: ignore[no-untyped-def]
+    """A retrieved chunk holds the gold evidence (whitespace-normalised, case-folded, as devset_check checks it)."""
+    from tests.benchmarks.devset_check import squash
+
+    want = squash(evidence)
+    return bool(want) and any(want in squash(h.text) for h in hits)
+
+
 def model_path(spec: str) -> str:
     """`gemma` (the bundled default), `smollm2` (the second bundled model, wherever its path function lives), or a
     GGUF path."""
@@ -182,13 +191,14 @@ def ask_all(questions: list[dict], searcher, llm, *, k: int, answer_tokens: int,
             "quote": bool(getattr(done, "draft", "")) or done.answer.startswith("Your documents say"),
             "correct": correct, "evidence": answerable and holds(ev_text, q["answers"]), "evidence_mode": ev_mode,
             "hit": answerable and gold_retrieved(hits, q["source"]), "refused": refused(done),
+            "passage": answerable and passage_retrieved(hits, q.get("evidence", "")),
             "verified": verified, "ttft_ms": float(done.timings.get("ttft_ms") or 0.0),
             "secs": time.perf_counter() - t0,
             "hits": [Path(h.path).name.split("#")[0] + (f" “{h.subject[:40]}”" if h.subject else "") for h in hits],
         })
         r = rows[-1]
         print(f"[devset] {i + 1}/{len(questions)} {q['id']} correct={r['correct']} evidence={r['evidence']} "
-              f"hit={r['hit']} refused={r['refused']} {r['secs']:.1f}s :: {done.answer[:90]!r}", file=sys.stderr)
+              f"hit={r['hit']} passage={r['passage']} refused={r['refused']} {r['secs']:.1f}s :: {done.answer[:90]!r}", file=sys.stderr)
     return rows
 
 
@@ -197,9 +207,9 @@ def _pct(num: int, den: int) -> str:
 
 
 def summary_table(rows: list[dict]) -> list[str]:
-    out = ["| kind | questions | answer correct | …as a quote | evidence holds the answer | retrieval hit@5 | refused |"
-           " verified | verified but wrong | TTFT p50 |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| kind | questions | answer correct | …as a quote | evidence holds the answer | retrieval hit@5 | passage@5 |"
+           " refused | verified | verified but wrong | TTFT p50 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     has_verified = any(r["verified"] is not None for r in rows)
     groups = [(k, [r for r in rows if r["kind"] == k]) for k in ("email", "pdf", "docs", "unanswerable")]
     answerable = [r for r in rows if r["answerable"]]
@@ -212,13 +222,14 @@ def summary_table(rows: list[dict]) -> list[str]:
         ttft = f"{statistics.median(ttfts):.0f} ms" if ttfts else "—"
         if name == "unanswerable":
             ver = _pct(sum(bool(r["verified"]) for r in group), n) if has_verified else "n/a"
-            out.append(f"| unanswerable | {n} | — | — | — | — | **{sum(r['refused'] for r in group)}/{n}** | {ver} | — |"
+            out.append(f"| unanswerable | {n} | — | — | — | — | — | **{sum(r['refused'] for r in group)}/{n}** | {ver} | — |"
                        f" {ttft} |")
             continue
         ver = _pct(sum(bool(r["verified"]) for r in group), n) if has_verified else "n/a"
         wrong = str(sum(bool(r["verified"]) and not r["correct"] for r in group)) if has_verified else "n/a"
         out.append(f"| {name} | {n} | {_pct(sum(r['correct'] for r in group), n)} |"
-                   f" {sum(r['correct'] and r['quote'] for r in group)} | {_pct(sum(r['evidence'] for r in group), n)} | {_pct(sum(r['hit'] for r in group), n)} |"
+                   f" {sum(r['correct'] and r['quote'] for r in group)} | {_pct(sum(r['evidence'] for r in group), n)} |"
+                   f" {_pct(sum(r['hit'] for r in group), n)} | {_pct(sum(r['passage'] for r in group), n)} |"
                    f" {_pct(sum(r['refused'] for r in group), n)} | {ver} | {wrong} | {ttft} |")
     return out
 
@@ -229,13 +240,14 @@ def _cell(text: str, width: int = 160) -> str:
 
 
 def details_table(rows: list[dict]) -> list[str]:
-    out = ["| id | kind | correct | evidence | hit@5 | refused | verified | answer | gold | question | top hits |",
-           "|---|---|:-:|:-:|:-:|:-:|:-:|---|---|---|---|"]
+    out = ["| id | kind | correct | evidence | hit@5 | passage@5 | refused | verified | answer | gold | question | top hits |",
+           "|---|---|:-:|:-:|:-:|:-:|:-:|:-:|---|---|---|---|"]
     mark = {True: "✓", False: "✗", None: "n/a"}
     for r in rows:
         ok = (lambda v: mark[v]) if r["answerable"] else (lambda v: "—")
         answer = r["answer"] + (f" (model said: {r['draft']})" if r.get("draft") else "")
         out.append(f"| {r['id']} | {r['kind']} | {ok(r['correct'])} | {ok(r['evidence'])} | {ok(r['hit'])} |"
+                   f" {ok(r['passage'])} |"
                    f" {mark[r['refused']]} | {mark[r['verified']]} | {_cell(answer)} | {_cell(' / '.join(r['gold']), 60)} |"
                    f" {_cell(r['question'], 90)} | {_cell(', '.join(r['hits']), 120)} |")
     return out
@@ -291,6 +303,8 @@ def main(argv: list[str]) -> int:
     print("\n".join(table))
     misses = [r["id"] for r in rows if r["answerable"] and not r["hit"]]
     print(f"\nRetrieval misses (gold file not in the top {k}): {', '.join(misses) or 'none'}")
+    misses = [r["id"] for r in rows if r["answerable"] and not r["passage"]]
+    print(f"Passage misses (no top-{k} chunk holds the evidence): {', '.join(misses) or 'none'}")
     details = Path(args.details) if args.details else workdir / f"details-{Path(path).stem}.md"
     details.write_text("\n".join([header, "", *table, "", *details_table(rows), ""]), "utf-8")
     details.with_suffix(".json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
