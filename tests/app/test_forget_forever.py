@@ -154,3 +154,29 @@ def test_forgotten_mail_store_leaves_settings_and_is_not_indexed_at_the_next_sta
     assert Settings.load().get("mail_stores", []) == [str(mbox)]
     core.index([str(mbox)])
     assert len([d for d in core.store.load_documents().values() if d.kind == "email"]) == 2
+
+
+def test_mail_discovery_does_not_offer_a_forgotten_store(tmp_path, monkeypatch, capsys, fake_embedder):
+    import json
+
+    import app.cli as cli
+
+    home = tmp_path / "home"
+    md = home / "Maildir"
+    for d in ("cur", "new", "tmp"):
+        (md / d).mkdir(parents=True)
+    (md / "cur" / "1.host:2,S").write_text("From: a@example.org\nSubject: Hi\nMessage-ID: <x1@e>\n\nHello there.\n")
+    monkeypatch.setenv("HOME", str(home))
+
+    def discovered() -> dict:
+        assert cli.main(["mail", "discover", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert [s["path"] for s in discovered()["stores"]] == [str(md)]
+    core = CoveCore(embedder=fake_embedder)
+    forget(core, [str(md)], kind="mail store")
+    found = discovered()
+    assert found["stores"] == [] and found["forgotten"] == [str(md)]
+    from app.gui.first_run import discover_mail_stores  # the first-run dialog's list (Qt-free function)
+
+    assert str(md) not in discover_mail_stores()
