@@ -46,7 +46,9 @@ def explain(exc: BaseException, data_dir: Path | None = None) -> str | None:
     code = _errno(exc)
     from app.settings import SettingsError
 
-    if any(isinstance(e, SettingsError) for e in _chain(exc)):
+    from indexer.exclusions import ExclusionsDamaged
+
+    if any(isinstance(e, (SettingsError, ExclusionsDamaged)) for e in _chain(exc)):
         return str(exc)
     if code in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in DISK_FULL):
         return (f"Disk full while writing the index at {index or 'the data folder'}: free some space; what was indexed "

@@ -120,3 +120,14 @@ def test_damaged_lance_table_says_how_to_rebuild(tmp_path, capfd, fake_core):
     assert rc == 1
     assert f"The index at {paths.index_dir()} is damaged" in err and "cove index PATH" in err
     _no_traceback(err)
+
+
+def test_damaged_list_of_forgotten_paths_stops_indexing_with_a_plain_message(tmp_path, capfd, fake_core):
+    """Never index what the user forgot because the list could not be read: stop and say how to fix it."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("hello")
+    (paths.data_dir() / "excluded.json").write_text('{"excluded": [{"pa')
+    rc = cli.main(["index", str(tmp_path / "docs")])
+    err = capfd.readouterr().err
+    assert rc == 1 and "list of forgotten paths" in err and "is damaged" in err
+    _no_traceback(err)
