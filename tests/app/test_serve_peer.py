@@ -46,8 +46,14 @@ def _as_other_user(uid: int, address: str) -> str:
             except PermissionError:
                 outcome = "EACCES"
             else:
-                s.sendall(encode({"v": 1, "op": "status", "args": {}}))
-                outcome = "reply:" + s.recv(65536).decode("utf-8", "replace")
+                s.settimeout(3)
+                try:  # a refused peer is told at once, before it sends anything
+                    reply = s.recv(65536)
+                except socket.timeout:  # an accepted peer: the server waits for its request
+                    s.settimeout(10)
+                    s.sendall(encode({"v": 1, "op": "status", "args": {}}))
+                    reply = s.recv(65536)
+                outcome = "reply:" + reply.decode("utf-8", "replace")
         except OSError as exc:
             outcome = f"error:{errno.errorcode.get(exc.errno or 0, exc.errno)}"
         finally:
