@@ -11,9 +11,11 @@ What we do instead, table by table: drop old versions; find every fragment that 
 the `_deletions` file names, which name the fragment); re-write the live rows of exactly those fragments with a
 `merge_insert` on the key (one commit per batch: Lance writes the rows to a new fragment and deletes them from the
 old one, which, now empty, leaves the manifest); then drop old versions again, so the old data files are deleted.
-Row ids change, so the full-text index is rebuilt from the live rows, and the vector index too when there is one (it
-holds compressed vectors of every row it saw). Cost: rewriting those fragments (after compaction usually the whole
-table: ~1 s per 10k chunks here); forget is rare and privacy comes first.
+Row ids change, so the full-text index is rebuilt from the live rows. A vector index (IVF-PQ, only above 50k chunks)
+holds compressed vectors of every row it saw, so it is dropped; the next `optimize` (end of the next indexing run, or
+the watcher when idle) builds it again and search is exact meanwhile — rebuilding it inside forget took ~10 min for
+50k chunks on this 2-core machine under load 12, too long to hold the writer lock. Cost of the rest: rewriting those
+fragments (after compaction usually the whole table): 3.5 s for 10k chunks here (tests/benchmarks/bench_forget.py).
 
 Must run under the writer lock (`Indexer.writing`): old versions vanish, and nobody else may be writing.
 """
@@ -106,14 +108,12 @@ def scrub_table(table: Any, table_dir: Path, key: str, rounds: int = 3) -> tuple
 
 def scrub_store(store: Store) -> ScrubResult:
     """Everything "forget" needs after deleting rows: no deleted text left in data files, indexes or old versions."""
-    had_ann = store.has_vector_index()
     frag = rows = left = 0
     for table, name, key in ((store.chunks_table, "chunks", "chunk_id"), (store.documents_table, "documents", "doc_id")):
         f, r, lo = scrub_table(table, store.directory / f"{name}.lance", key)
         frag, rows, left = frag + f, rows + r, left + lo
     store.rebuild_fts_index()  # row ids changed, and an updated FTS index can keep deleted tokens
-    if had_ann:
-        store.rebuild_vector_index()
+    store.drop_vector_index()
     _cleanup(store.chunks_table)  # the replaced index files go with the old versions
     left = len(fragments_with_deletions(store.directory / "chunks.lance")) + len(
         fragments_with_deletions(store.directory / "documents.lance"))

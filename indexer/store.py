@@ -274,12 +274,15 @@ class Store:
                                                               num_sub_vectors=max(1, self.dim // 8)))
         return True
 
-    def rebuild_vector_index(self) -> bool:
-        """Drop the vector index and build it again from the live rows (forget: it holds every row it saw)."""
+    def drop_vector_index(self) -> bool:
+        """Drop the vector index (forget: it holds compressed vectors of every row it saw). Search is exact until
+        the next `optimize` builds it again from the live rows. True if there was one."""
+        dropped = False
         for idx in self.chunks_table.list_indices():
             if str(getattr(idx, "index_type", "")).lower().startswith("ivf"):
                 self.chunks_table.drop_index(idx.name)
-        return self.ensure_vector_index()
+                dropped = True
+        return dropped
 
     def refresh(self) -> None:
         """Move to the latest version of each table: another process may have written since we opened them."""

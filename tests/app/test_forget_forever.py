@@ -180,3 +180,19 @@ def test_mail_discovery_does_not_offer_a_forgotten_store(tmp_path, monkeypatch, 
     from app.gui.first_run import discover_mail_stores  # the first-run dialog's list (Qt-free function)
 
     assert str(md) not in discover_mail_stores()
+
+
+def test_forget_drops_a_vector_index_that_saw_the_row(tmp_path, fake_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(corpus("docs", "pandoc-tests", "markdown", "MANUAL.txt"), docs / "manual.md")
+    secret = docs / "secret.txt"
+    secret.write_text(f"The vault code word is {MARKER}.\n")
+    core = CoveCore(embedder=fake_embedder)
+    core.index([str(docs)])
+    assert core.store.ensure_vector_index(min_rows=100) and core.store.has_vector_index()
+    forget(core, [str(secret)])
+    assert not core.store.has_vector_index()  # it held the forgotten row's (compressed) vector
+    assert files_containing(paths.data_dir(), MARKER.encode()) == []
+    hits = core.search("pandoc markdown extensions", k=3)
+    assert hits and all(h.path.endswith("manual.md") for h in hits)
