@@ -16,6 +16,15 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from app.gui.models import Forgotten, IndexJob, JobFinished, LibrarySnapshot, Problem, RootCounts
 
 
+
+
+def plain(exc: BaseException) -> str:
+    """Disk full, a data folder Cove cannot write, a damaged index: the same plain sentence as the CLI (app/faults)."""
+    from app.faults import explain
+
+    return explain(exc) or str(exc) or type(exc).__name__
+
+
 @dataclass(frozen=True)
 class ForgetJob:
     id: str
@@ -95,12 +104,13 @@ class IndexWorker(QObject):
             self.core.embedder.embed(["warm up"])  # load torch and the weights here, not on the first question
             self.state.emit("Opening the index…")
             self.core.open_store_for_writing()
-            _ = self.core.indexer  # repairs what a crash may have left
+            # another Cove writing (cove index, cove serve) makes ours wait: say so in the library (issue 13)
+            self.core.indexer.on_wait = self.state.emit
             self.state.emit("")
             self.ready.emit()
         except Exception as exc:
             traceback.print_exc()
-            self.state.emit(f"The index cannot be opened: {exc}")
+            self.state.emit(f"The index cannot be opened: {plain(exc)}")
 
     @Slot(object)
     def start_watcher(self, folders: tuple[str, ...]) -> None:
@@ -126,7 +136,7 @@ class IndexWorker(QObject):
             self.finished.emit(JobFinished(job.id, job.origin, job.paths, report))
         except Exception as exc:
             traceback.print_exc()
-            self.failed.emit(job.id, str(exc) or type(exc).__name__)
+            self.failed.emit(job.id, plain(exc))
 
     @Slot(object)
     def forget(self, job: ForgetJob) -> None:
@@ -137,7 +147,7 @@ class IndexWorker(QObject):
             self.forgotten.emit(Forgotten(job.id, job.targets, result.documents, result.history_sources))
         except Exception as exc:
             traceback.print_exc()
-            self.failed.emit(job.id, str(exc) or type(exc).__name__)
+            self.failed.emit(job.id, plain(exc))
 
     @Slot(object)
     def refresh(self, request: SnapshotRequest) -> None:
