@@ -15,7 +15,8 @@ Row ids change, so the full-text index is rebuilt from the live rows. A vector i
 holds compressed vectors of every row it saw, so it is dropped; the next `optimize` (end of the next indexing run, or
 the watcher when idle) builds it again and search is exact meanwhile — rebuilding it inside forget took ~10 min for
 50k chunks on this 2-core machine under load 12, too long to hold the writer lock. Cost of the rest: rewriting those
-fragments (after compaction usually the whole table): 3.5 s for 10k chunks here (tests/benchmarks/bench_forget.py).
+fragments (after compaction usually the whole table): 2.2 s for 10k chunks, 10.4 s for 30k at load average ~13
+(tests/benchmarks/bench_forget.py).
 
 Must run under the writer lock (`Indexer.writing`): old versions vanish, and nobody else may be writing.
 """
