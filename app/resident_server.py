@@ -257,7 +257,12 @@ class ResidentServer:
         events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         future = self._indexer.submit(self._index_job, paths_, bool(args.get("rebuild")), events, conn.hung_up)
         while True:
-            item = events.get()
+            try:
+                item = events.get(timeout=0.5)
+            except queue.Empty:
+                if future.done() and events.empty():  # never started (server stopping) or already finished
+                    break
+                continue
             if item is None:
                 break
             with contextlib.suppress(OSError):
