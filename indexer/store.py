@@ -25,6 +25,7 @@ from indexer.pathsafe import from_store, to_store
 SCHEMA_VERSION = 1
 FTS_COLUMN = "text"
 ANN_MIN_ROWS = 50_000  # below this, exact vector search is fast (tens of ms) and perfect
+READ_CONSISTENCY_S = 0.0  # 0: every read sees the latest version (one small version check per read)
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,9 @@ class Store:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.embedder_id = embedder_id
         self.dim = dim
-        self.db = lancedb.connect(str(self.directory))
+        # every read checks for a newer version: another process (cove index, the watcher, forget) may have written,
+        # and forget deletes old versions, which a reader pinned to one would then fail to read (issue 13)
+        self.db = lancedb.connect(str(self.directory), read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_S))
         self._check_meta(rebuild_on_mismatch)
         self.documents_table = self._open_or_create("documents", DOC_SCHEMA)
         self._migrate()

@@ -170,3 +170,24 @@ def test_two_writer_processes_with_files_changing_leave_a_consistent_index(tmp_p
     on_disk = {str(p) for p in folder.glob("*.md")}
     assert {d.path for d in idx.store.load_documents().values()} == on_disk
     assert not (paths.data_dir() / LOCK_NAME).read_text().strip(), "the lock file says nobody is writing"
+
+
+def test_a_reader_in_another_process_keeps_working_across_a_forget_and_sees_new_writes(tmp_path, fake_embedder):
+    """Readers never take the lock; a reader's store opened before another writer's forget (which deletes every old
+    version) must not fail on deleted files, and sees the writer's changes."""
+    from indexer.scrub import scrub_store
+    from indexer.store import Store
+
+    docs = tmp_path / "docs"
+    for i in range(5):
+        write(docs / f"f{i}.md", f"# T{i}\n\n" + f"word{i} " * 60)
+    writer = make_indexer(fake_embedder)
+    writer.index_paths([str(docs)])
+    reader = Store(paths.index_dir(), fake_embedder.id, fake_embedder.dim)  # as the app's searcher holds it
+    assert len(reader.load_documents()) == 5
+    (docs / "f0.md").unlink()
+    writer.index_paths([str(docs)])
+    with writer.writing("forget"):
+        scrub_store(writer.store)
+    assert len(reader.load_documents()) == 4
+    assert reader.chunks_table.search().limit(100).to_arrow().num_rows == reader.chunk_count() > 0
