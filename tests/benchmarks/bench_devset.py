@@ -154,6 +154,22 @@ def build_index(workdir: Path, files: list[Path]):  # type: ignore[no-untyped-de
     return Searcher(store, embedder), secs
 
 
+def code_state() -> str:
+    """The commit measured, and whether the answering path had uncommitted edits (others work in the same tree)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "app/answering.py",
+                                "app/prompts.py", "app/evidence.py", "app/sentences.py", "app/llm.py"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown commit"
+    return f"commit {head or '?'}" + (" + uncommitted answering edits" if dirty else "")
+
+
 def shipped_settings() -> dict:
     """The defaults users get (settings.json at the repository root), so the benchmark asks like `cove ask` does."""
     return json.loads((Path(__file__).resolve().parents[2] / "settings.json").read_text("utf-8"))
@@ -292,7 +308,7 @@ def main(argv: list[str]) -> int:
     secs = time.perf_counter() - started
     load_after = os.getloadavg()
     modes = sorted({r["evidence_mode"] for r in rows if r["answerable"]})
-    header = (f"Answer development set: {len(rows)} questions over {len(files)} corpus files "
+    header = (f"Answer development set ({code_state()}): {len(rows)} questions over {len(files)} corpus files "
               f"({searcher.store.chunk_count()} chunks), model {llm.name} ({llm.prompt_style}), k={k}, "
               f"max {tokens} answer tokens, temperature {args.temperature}"
               f"{', whole chunks' if args.no_focus else ''}; {secs / max(len(rows), 1):.1f} s/question; "
