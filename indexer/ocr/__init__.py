@@ -8,6 +8,7 @@ does.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Callable
 
@@ -30,7 +31,8 @@ def ocr_was_off(status: str, reason: str) -> bool:
 
 
 def complete(parsed: ParsedDocument, data: bytes, *, enabled: bool = True, limits: OcrLimits | None = None,
-             on_page: Callable[[int, int], None] | None = None) -> ParsedDocument:
+             on_page: Callable[[int, int], None] | None = None,
+             cancel: threading.Event | None = None) -> ParsedDocument:
     """Run OCR on the pages the parser marked and merge the text in. Raises SkipDocument / ParseError (with the
     reason) when the document ends up with no text at all; pages that fail are listed in `meta["ocr_errors"]`."""
     want = parsed.meta.get("ocr_pages", "")
@@ -44,11 +46,13 @@ def complete(parsed: ParsedDocument, data: bytes, *, enabled: bool = True, limit
         raise SkipDocument(f"{reason}; {OCR_OFF}")
     pages = None if want == "all" else sorted({int(p) - 1 for p in want.split(",") if p.strip().isdigit()})
     try:
-        run = ocr_document(parsed.kind, data, pages, limits, on_page)
+        run = ocr_document(parsed.kind, data, pages, limits, on_page, cancel)
     except OcrUnavailable as exc:
         if parsed.blocks:
             return replace(parsed, meta={**meta, "ocr_errors": f"OCR unavailable: {exc}"})
         raise SkipDocument(f"{reason}; OCR unavailable: {exc}") from exc
+    if run.document_error == "cancelled":  # never store half a scan as indexed: the next run reads it whole
+        raise ParseError("OCR cancelled")
     return _merge(parsed, run, meta, reason)
 
 

@@ -172,8 +172,9 @@ atexit.register(POOL.close)
 
 
 def ocr_document(kind: str, data: bytes, pages: list[int] | None, limits: OcrLimits | None = None,
-                 on_page: PageCallback | None = None) -> OcrRun:
-    """OCR these 0-based pages (None: all) of a "pdf" or "image". Raises OcrUnavailable only if no worker starts."""
+                 on_page: PageCallback | None = None, cancel: threading.Event | None = None) -> OcrRun:
+    """OCR these 0-based pages (None: all) of a "pdf" or "image". Raises OcrUnavailable only if no worker starts.
+    `cancel` (checked twice a second) kills the worker and leaves `document_error` = "cancelled"."""
     limits = limits or OcrLimits()
     run = OcrRun()
     with POOL._slots:
@@ -186,8 +187,12 @@ def ocr_document(kind: str, data: bytes, pages: list[int] | None, limits: OcrLim
                     break
                 if worker is None:
                     worker = POOL.take(limits)
-                state, page = _one_pass(worker, kind, data, todo, limits, run, on_page, pages)
+                state, page = _one_pass(worker, kind, data, todo, limits, run, on_page, pages, cancel)
                 if state == "done":
+                    break
+                if state == "cancelled":
+                    worker.kill()
+                    worker, run.document_error = None, "cancelled"
                     break
                 if state == "timeout":
                     worker.kill()
@@ -218,14 +223,21 @@ def _remaining(pages: list[int] | None, run: OcrRun) -> list[int] | None:
 
 
 def _one_pass(worker: Worker, kind: str, data: bytes, todo: list[int] | None, limits: OcrLimits, run: OcrRun,
-              on_page: PageCallback | None, pages: list[int] | None) -> tuple[str, int | None]:
-    """Send one job and collect its pages: ("done", None), or ("timeout" | "died", the page being worked on)."""
+              on_page: PageCallback | None, pages: list[int] | None,
+              cancel: threading.Event | None = None) -> tuple[str, int | None]:
+    """Send one job and collect its pages: ("done", None), or ("timeout" | "died" | "cancelled", the page being
+    worked on)."""
     current: int | None = None
     try:
         worker.send_job(kind, data, todo)
         while True:
             # opening the document (page count) gets the start-up allowance; each page its own time limit
-            msg = worker.recv(limits.page_timeout_s if run.total else limits.start_timeout_s)
+            deadline = time.monotonic() + (limits.page_timeout_s if run.total else limits.start_timeout_s)
+            msg = None
+            while msg is None and time.monotonic() < deadline:
+                if cancel is not None and cancel.is_set():
+                    return "cancelled", current
+                msg = worker.recv(min(0.5, max(0.0, deadline - time.monotonic())))
             if msg is None:
                 return "timeout", current
             if "total" in msg:

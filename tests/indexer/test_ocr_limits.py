@@ -94,3 +94,21 @@ def test_worker_refuses_the_network(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2], env={**os.environ})
     assert out.stdout.startswith("refused"), out.stdout + out.stderr
+
+
+def test_cancel_stops_ocr_within_a_second_and_stores_nothing_half_read(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    tiff = tmp_path / "two.tiff"
+    frames = [scan_image(), scan_image()]
+    frames[0].save(tiff, save_all=True, append_images=frames[1:])
+    data = tiff.read_bytes()
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(ParseError) as info:
+        complete(parse_bytes(data, tiff.name), data, cancel=cancel)
+    assert info.value.reason == "OCR cancelled"
+    assert time.monotonic() - started < 1.0 + 5.0  # start-up of the worker included; a page takes 15-50 s here
+    assert not POOL._idle
