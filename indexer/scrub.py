@@ -110,13 +110,14 @@ def scrub_table(table: Any, table_dir: Path, key: str, rounds: int = 3) -> tuple
 def scrub_store(store: Store) -> ScrubResult:
     """Everything "forget" needs after deleting rows: no deleted text left in data files, indexes or old versions."""
     frag = rows = left = 0
-    for table, name, key in ((store.chunks_table, "chunks", "chunk_id"), (store.documents_table, "documents", "doc_id")):
+    chunks = getattr(store, "chunks_name", "chunks")  # re-embedding (issue 12) may have renamed the chunks table
+    for table, name, key in ((store.chunks_table, chunks, "chunk_id"), (store.documents_table, "documents", "doc_id")):
         f, r, lo = scrub_table(table, store.directory / f"{name}.lance", key)
         frag, rows, left = frag + f, rows + r, left + lo
     store.rebuild_fts_index()  # row ids changed, and an updated FTS index can keep deleted tokens
     store.drop_vector_index()
     _cleanup(store.chunks_table)  # the replaced index files go with the old versions
-    left = len(fragments_with_deletions(store.directory / "chunks.lance")) + len(
+    left = len(fragments_with_deletions(store.directory / f"{chunks}.lance")) + len(
         fragments_with_deletions(store.directory / "documents.lance"))
     if left:
         log.warning("forget: %d fragment(s) still carry deleted rows after scrubbing", left)
