@@ -45,3 +45,10 @@ def index_dir() -> Path:
 
 def models_dir() -> Path:
     return _owner_only_dir(data_dir() / "models")
+
+
+def embedder_cache_dir() -> Path:
+    """The int8 ONNX embedder made from the bundled weights (issue 12; indexer/onnx_export.py). COVE_EMBEDDER_CACHE
+    moves it, so test runs with a fresh data dir each can share one prepared, hash-checked file."""
+    env = os.environ.get("COVE_EMBEDDER_CACHE")
+    return _owner_only_dir(Path(env).expanduser().resolve() if env else models_dir() / "embedder")

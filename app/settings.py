@@ -34,6 +34,7 @@ RULES: dict[str, Rule] = {
     "ignore_globs": Rule(list),
     "max_file_mb": Rule((int, float), 0.001, 100_000),
     "embed_batch_size": Rule(int, 1, 4096),
+    "embedder_backend": Rule(str, choices=("onnx-int8", "torch")),  # issue 12: indexer/embedders.py
     "chunk_tokens": Rule(int, 32, 256),
     "chunk_overlap_tokens": Rule(int, 0, 128),
     "search_k": Rule(int, 1, 100),

@@ -28,8 +28,25 @@ def corpus(*parts: str) -> Path:
     return path
 
 
+# issue 12: the default int8 ONNX embedder's file is made once from the bundled weights (~10-60 s, imports torch).
+# Every test has a fresh data dir, so the file is prepared once per machine here and shared through
+# COVE_EMBEDDER_CACHE (Cove checks its hash on every load, so a damaged copy is re-made, never used).
+EMBEDDER_CACHE = Path(os.environ.get("COVE_TEST_EMBEDDER_CACHE") or Path.home() / ".cache" / "cove-tests" / "embedder")
+
+
+@pytest.fixture(scope="session")
+def onnx_model_cache() -> Path:
+    from indexer.onnx_export import ensure_int8_model
+    from indexer.query_embedding import bundled_model_dir
+
+    ensure_int8_model(EMBEDDER_CACHE, bundled_model_dir())
+    return EMBEDDER_CACHE
+
+
 @pytest.fixture(autouse=True)
-def cove_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cove_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+              onnx_model_cache: Path) -> Path:
+    monkeypatch.setenv("COVE_EMBEDDER_CACHE", str(onnx_model_cache))
     base = tmp_path_factory.mktemp("cove")
     monkeypatch.setenv("COVE_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("COVE_CONFIG_DIR", str(base / "config"))
