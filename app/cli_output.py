@@ -34,6 +34,10 @@ class ProgressLine:
         self._last = now
         pct = f"{100 * p.fraction:5.1f}%" if p.files_total else "  ...%"
         cur = p.current[-40:] if p.current else ""
+        unit = getattr(p, "file_unit", "")  # issue 13: progress inside a big file (pages, messages, MB, chunks)
+        if unit and cur:
+            done, total = getattr(p, "file_done", 0), getattr(p, "file_total", 0)
+            cur += f" ({done:,}/{total:,} {unit})" if total else f" ({done:,} {unit})"
         ocr = f"OCR {p.ocr_pages} pages{' (' + p.ocr_current[-40:] + ')' if p.ocr_current else ''} | " if getattr(
             p, "ocr_pages", 0) or getattr(p, "ocr_current", "") else ""  # issue 14: OCR pages are slow, shown apart
         line = (f"{p.phase:<9} {p.files_done}/{p.files_total} files {pct} | {p.chunks_done} chunks "
