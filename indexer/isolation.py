@@ -145,7 +145,9 @@ class ParsePool:
         env["PYTHONPATH"] = _ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
         env.setdefault("MALLOC_ARENA_MAX", "2")
-        proc = subprocess.Popen([sys.executable, "-m", "indexer.parse_worker", str(child.fileno())],
+        frozen = getattr(sys, "frozen", False)  # the PyInstaller bundle: its entry point knows this flag
+        cmd = [sys.executable, "--cove-parse-worker"] if frozen else [sys.executable, "-m", "indexer.parse_worker"]
+        proc = subprocess.Popen(cmd + [str(child.fileno())],
                                 pass_fds=(child.fileno(),), env=env, start_new_session=True,
                                 stdin=subprocess.DEVNULL, cwd=_ROOT)
         child.close()

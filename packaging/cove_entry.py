@@ -4,6 +4,10 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # a frozen child process must not re-run the CLI
+    if sys.argv[1:2] == ["--cove-parse-worker"]:  # indexer/isolation.py starts parse workers like this when frozen
+        from indexer.parse_worker import main as parse_worker
+
+        sys.exit(parse_worker(int(sys.argv[2])))
     from app.cli import main
 
     sys.exit(main())
