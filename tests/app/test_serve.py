@@ -167,6 +167,30 @@ def test_search_while_the_server_indexes(served, tmp_path: Path) -> None:  # typ
             indexing.kill()
 
 
+def test_ctrl_c_cancels_the_server_index_run(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _docs, server = served
+    bulk = tmp_path / "bulk2"
+    bulk.mkdir()
+    paragraphs = [p["context"] for a in json.loads(SQUAD.read_text("utf-8"))["data"][30:45] for p in a["paragraphs"]]
+    for i, text in enumerate(paragraphs[:200]):
+        (bulk / f"q{i:03d}.txt").write_text(text, "utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "index", str(bulk)], cwd=REPO, env=env_for(data),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    seen = b""
+    deadline = time.monotonic() + 300
+    while b"indexing" not in seen and time.monotonic() < deadline and proc.poll() is None:
+        seen += _read_some(proc.stderr, timeout=5)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert b"cancelled" in seen + err
+    assert server.proc.poll() is None  # the server lives on
+    again = _json(cove(data, "index", str(bulk), "--json"))  # the next run finishes the job
+    assert again["counts"]["indexed"] + again["counts"]["unchanged"] == 200 and not again["cancelled"]
+    assert again["counts"]["indexed"] > 0, "the first run was not cancelled: it indexed everything"
+
+
 def test_killed_mid_question_then_in_process(served) -> None:  # type: ignore[no-untyped-def]
     data, _docs, server = served
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ask", QUESTION], cwd=REPO, env=env_for(data),
