@@ -2,7 +2,8 @@
 to the first printed token with a server, and cold search. Real subprocesses, as a person runs them; prints a
 markdown table with the load average (the machine is shared, so figures move with it).
 
-    .venv/bin/python tests/benchmarks/bench_resident.py [--runs 15] [--cold-runs 5] [--ask-runs 5] [--data-dir DIR]
+    .venv/bin/python tests/benchmarks/bench_resident.py [--runs 15] [--cold-runs 5] [--ask-runs 5] [--cold-ask-runs 2]
+                                                        [--data-dir DIR]
 
 Without --data-dir it indexes a small real corpus (SQuAD articles + two licence texts) into a temporary data dir.
 Targets: with a server, search p50 <= 0.5 s and ask first token p50 <= 1.0 s; without, cold search <= 4 s.
@@ -75,6 +76,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--ask-runs", type=int, default=5)
+    ap.add_argument("--cold-ask-runs", type=int, default=2, help="first token without a server (slow; 0 skips)")
     ap.add_argument("--data-dir", type=Path, help="an existing Cove data dir with an index (default: build a small one)")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory(prefix="cove-bench-resident-")
@@ -90,6 +92,10 @@ def main() -> int:
     cold = time_search(data, args.cold_runs, server=False)
     rows.append(("cove search, no server (cold process)", f"{statistics.median(cold):.2f}", f"{pct(cold, 95):.2f}",
                  str(len(cold)), load()))
+    if args.cold_ask_runs:
+        cold_ask = time_first_token(data, args.cold_ask_runs, server=False)
+        rows.append(("cove ask, first printed token, no server (cold process)", f"{statistics.median(cold_ask):.2f}",
+                     f"{pct(cold_ask, 95):.2f}", str(len(cold_ask)), load()))
     server = Server(data)
     try:
         server.wait_ready()
