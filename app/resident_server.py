@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from app.resident_protocol import LineReader, api_address, encode, peer_allowed, peer_uid, to_wire
+from app.resident_protocol import LineReader, api_address, encode, peer_allowed, to_wire
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +168,12 @@ class ResidentServer:
                 if self._stop.is_set():
                     return
                 raise
-            if not peer_allowed(sock):
-                log.warning("refused a Cove API connection from uid %s", peer_uid(sock))
+            try:
+                allowed = peer_allowed(sock)
+            except OSError:  # the kernel could not say who it is: refuse
+                allowed = False
+            if not allowed:
+                log.warning("refused a Cove API connection from another user")
                 with contextlib.suppress(OSError):
                     sock.sendall(encode({"event": "error", "type": "PermissionError", "plain": True,
                                          "message": "refused: this Cove belongs to another user"}))
