@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from indexer.scanner import FoundFile
 
 MAX_PENDING_DOCS = 64
+POOL_IDLE_S = 60.0  # parse workers outlive a run this long: the watcher's next few files skip their ~1-3 s start-up
 
 
 class Intake:
@@ -59,6 +60,7 @@ class Intake:
                 prev = by_source.get(f.path, [])
                 window.append((f.path, pool.submit(f.path, prev) if pool else (f.path, prev)))
 
+        clean = False
         try:
             top_up()
             while window and not self.cancel.is_set():
@@ -71,18 +73,28 @@ class Intake:
             self._flush()
             if self.ix._mail is not None:
                 self.ix._mail.commit()  # (mail) hand-overs decided after the last flush
+            clean = True
         finally:
-            if pool is not None:
-                pool.close()
+            if pool is not None:  # kept for the next run only when no job is left queued in a worker
+                pool.release(POOL_IDLE_S) if clean else pool.close()
 
     def _pool(self) -> Any:
+        """The indexer's parse pool, reused across runs while its settings are the same."""
         if not getattr(self.ix.config, "isolate", True):
             return None
         from indexer.isolation import Limits, ParsePool
 
         c = self.ix.config
-        return ParsePool(c.parse_workers, Limits(getattr(c, "parse_timeout_s", 60.0), getattr(c, "parse_memory_mb", 1024.0)),
-                         self.cfg, self.options)
+        limits = Limits(getattr(c, "parse_timeout_s", 60.0), getattr(c, "parse_memory_mb", 1024.0))
+        pool = getattr(self.ix, "_parse_pool", None)
+        fresh = ParsePool(c.parse_workers, limits, self.cfg, self.options)
+        if pool is not None and (pool.setup, pool.limits) == (fresh.setup, fresh.limits) and pool.acquire():
+            return pool
+        if pool is not None:
+            pool.close()
+        fresh.acquire()
+        self.ix._parse_pool = fresh  # type: ignore[attr-defined]
+        return fresh
 
     def _in_process(self, path: str, previous: list[DocRow]) -> Iterator[Message]:
         """The same job without a worker (tests that patch parsers; `isolate=False`): beats go to the tracker."""

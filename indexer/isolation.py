@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import weakref
 from collections import deque
@@ -66,6 +67,37 @@ class ParsePool:
                       limits.memory_mb)
         self.workers: list[_Worker] = []
         self._finalizer = weakref.finalize(self, _kill_all, self.workers)
+        self._lock = threading.Lock()
+        self._busy = False
+        self._timer: threading.Timer | None = None
+        self.closed = False
+
+    # --- sharing between runs (the watcher indexes a few files at a time: no start-up cost for each) -------------
+    def acquire(self) -> bool:
+        """Mark the pool in use for a run; False if it was closed (make a new one)."""
+        with self._lock:
+            if self.closed:
+                return False
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._busy = True
+            return True
+
+    def release(self, idle_s: float) -> None:
+        """The run finished cleanly (no job queued): keep the workers for `idle_s`, then stop them."""
+        with self._lock:
+            self._busy = False
+            self._timer = threading.Timer(idle_s, self._close_if_idle)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._lock:
+            if self._busy or self.closed:
+                return
+            self.closed = True
+        self._shutdown()
 
     # --- jobs ------------------------------------------------------------------------------------------------------
     def submit(self, path: str, previous: list[DocRow]) -> Job:
@@ -124,6 +156,13 @@ class ParsePool:
             yield msg
 
     def close(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self.closed, self._busy = True, False
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         for w in self.workers:
             try:
                 w.conn.send(None)
