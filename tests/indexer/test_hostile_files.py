@@ -161,3 +161,31 @@ def test_zip_bomb_refused_before_inflating(tmp_path, builder):
     with pytest.raises(ParseError, match="too large when unpacked"):
         parse_bytes(Path(path).read_bytes(), path.name)
     assert time.monotonic() - started < 5
+
+
+def test_deeply_nested_xml_is_bounded(tmp_path):
+    """100,000 nested elements: inside a DOCX lxml refuses past its depth limit (an error with the reason, in
+    seconds); as an .xml file it is read as text."""
+    import zipfile
+
+    from indexer.documents import ParseError
+    from indexer.parsers import parse_bytes
+
+    deep = "<w:p>" * 100_000 + "<w:r><w:t>deep</w:t></w:r>" + "</w:p>" * 100_000
+    xml = (f'<?xml version="1.0"?><w:document xmlns:w="{hostile.W_NS}"><w:body>{deep}</w:body></w:document>')
+    path = tmp_path / "deep.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.'
+                   'openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                   'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", xml)
+    started = time.monotonic()
+    with pytest.raises(ParseError, match="corrupt DOCX"):
+        parse_bytes(path.read_bytes(), path.name)
+    assert time.monotonic() - started < 30
+    doc = parse_bytes(xml.encode(), "deep.xml")
+    assert doc.kind == "code" and "deep" in doc.blocks[0].text
