@@ -15,6 +15,9 @@ class CoveCore:
     def __init__(self, settings: Settings | None = None, *, embedder: Any = None) -> None:
         self.settings = settings or Settings.load()
         self._embedder = embedder
+        self._target_embedder: Any = None  # issue 12: what `embedder_backend` asks for; see `embedder`
+        self._reembed_job: Any = None
+        self.notices: list[str] = []
         self._store: Any = None
         self._indexer: Any = None
         self._searcher: Any = None
@@ -25,13 +28,72 @@ class CoveCore:
 
     # --- lazily built parts --------------------------------------------------------------------------------------
     @property
+    def target_embedder(self) -> Any:
+        """The embedder the settings ask for (`embedder_backend`; the torch one if ONNX Runtime cannot run)."""
+        with self._lock:
+            if self._target_embedder is None:
+                from indexer.embedders import make_embedder
+
+                self._target_embedder = self._embedder or make_embedder(
+                    str(self.settings.get("embedder_backend", "onnx-int8")), paths.embedder_cache_dir(),
+                    batch_size=int(self.settings.get("embed_batch_size", 64)), notify=self._notify)
+            return self._target_embedder
+
+    @property
     def embedder(self) -> Any:
+        """The embedder of the index on disk: the target one, or, while an index built by another embedder waits to be
+        re-embedded (`reembed_needed`), that one, so the old index keeps answering and is never mixed (issue 12)."""
         with self._lock:
             if self._embedder is None:
-                from indexer.embedding import SentenceTransformerEmbedder
+                from indexer.embedders import embedder_for_id
+                from indexer.store import SCHEMA_VERSION, index_meta
 
-                self._embedder = SentenceTransformerEmbedder(batch_size=int(self.settings.get("embed_batch_size", 64)))
+                target = self.target_embedder
+                meta = index_meta(paths.index_dir())
+                found = meta.get("embedder_id", target.id)
+                old = None
+                if found != target.id and meta.get("schema_version") == str(SCHEMA_VERSION):
+                    old = embedder_for_id(found, paths.embedder_cache_dir(),
+                                          batch_size=int(self.settings.get("embed_batch_size", 64)))
+                self._embedder = old or target
             return self._embedder
+
+    def reembed_needed(self) -> dict[str, str] | None:
+        """{"from": id, "to": id} when the index on disk was built by another embedder than the settings ask for."""
+        emb, target = self.embedder, self.target_embedder
+        return None if emb.id == target.id else {"from": emb.id, "to": target.id}
+
+    def reembed(self, on_progress: Any = None, cancel: Any = None) -> bool:
+        """Re-embed the stored chunks with the target embedder (old index answering meanwhile), then swap. Returns
+        True when the index now uses the target embedder, False if cancelled (the next run resumes)."""
+        if self.reembed_needed() is None:
+            return True
+        from indexer.reembed import Reembedder
+
+        job = Reembedder(self.open_store_for_writing(), self.target_embedder,
+                         writing=lambda: self.indexer.writing("re-embedding the index"),
+                         on_progress=on_progress, cancel=cancel)
+        self._reembed_job = job
+        try:
+            if not job.run():
+                return False
+        finally:
+            self._reembed_job = None
+        with self._lock:  # the store already swapped its table: move every user of vectors to the new embedder
+            self._embedder = self.target_embedder
+            self._query_embedder = None
+            if self._indexer is not None:
+                self._indexer.embedder = self._embedder
+            if self._searcher is not None:
+                self._searcher.embedder = self.query_embedder
+        return True
+
+    def _notify(self, message: str) -> None:
+        """A message for the user from the core (the embedder fell back); the CLI prints it, the GUI shows it."""
+        import logging
+
+        self.notices.append(message)
+        logging.getLogger("cove").warning(message)
 
     @property
     def store(self) -> Any:
@@ -44,6 +106,8 @@ class CoveCore:
 
     def open_store_for_writing(self, rebuild: bool = False) -> Any:
         with self._lock:
+            if rebuild and self._store is None:
+                self._embedder = self.target_embedder  # a rebuild starts over with the embedder the settings ask for
             if self._store is None:
                 from indexer.store import Store
 
@@ -130,7 +194,9 @@ class CoveCore:
 
                     self._query_embedder = CachedEmbedder(NumpyMiniLM())  # bounded: repeated queries/sentences
                 else:
-                    self._query_embedder = emb
+                    from indexer.query_embedding import CachedEmbedder
+
+                    self._query_embedder = CachedEmbedder(emb)  # the ONNX embedder: no torch either, same LRU
             return self._query_embedder
 
     # --- operations ----------------------------------------------------------------------------------------------
@@ -159,6 +225,7 @@ class CoveCore:
             "data_dir": str(paths.data_dir()),
             "index_dir": str(store.directory),
             "embedder": {"id": store.embedder_id, "dim": store.dim},
+            "reembed": self._reembed_json(),  # issue 12: null, or the switch to another embedder, with progress
             "documents": sum(totals.values()),
             "by_status": {k: totals.get(k, 0) for k in ("indexed", "skipped", "error")},
             "by_kind": {kind: dict(c) for kind, c in sorted(by_kind.items())},
@@ -170,6 +237,14 @@ class CoveCore:
             "excluded": [{"path": e.path, "kind": e.kind, "since": e.since} for e in self.exclusions.items()],
             "writer": self._writer_json(),
         }
+
+    def _reembed_json(self) -> dict[str, Any] | None:
+        need = self.reembed_needed()
+        if need is None:
+            return None
+        job = self._reembed_job
+        return {**need, "state": "running" if job is not None else "needed",
+                "done": job.done if job is not None else 0, "total": job.total if job is not None else self.store.chunk_count()}
 
     def _writer_json(self) -> dict[str, Any] | None:
         """Who holds the writer lock right now (None when nobody writes)."""

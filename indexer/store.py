@@ -117,7 +117,9 @@ class Store:
         self._check_meta(rebuild_on_mismatch)
         self.documents_table = self._open_or_create("documents", DOC_SCHEMA)
         self._migrate()
-        self.chunks_table = self._open_or_create("chunks", chunk_schema(dim))
+        # (issue 12) the chunks table's name is in meta: re-embedding builds `chunks_<hash>` and swaps it in
+        self.chunks_name = index_meta(self.directory).get("chunks_table", "chunks")
+        self.chunks_table = self._open_or_create(self.chunks_name, chunk_schema(dim))
 
     # --- opening -------------------------------------------------------------------------------------------------
     def _table_names(self) -> set[str]:
@@ -152,8 +154,8 @@ class Store:
                     f"{SCHEMA_VERSION} and {self.embedder_id} ({self.dim}-d). Run `cove index --rebuild PATH...`."
                 )
             log.warning("index schema/embedder changed: rebuilding from scratch")
-            for name in ("chunks", "documents", "meta"):
-                if name in names:
+            for name in names:
+                if name.startswith("chunks") or name in ("documents", "meta"):
                     self.db.drop_table(name)
         elif {"chunks", "documents"} & names:
             for name in ("chunks", "documents"):
@@ -277,6 +279,19 @@ class Store:
                                                               num_sub_vectors=max(1, self.dim // 8)))
         return True
 
+    def swap_chunks(self, name: str, embedder_id: str, dim: int) -> None:
+        """(issue 12) Make the re-embedded table `name` the chunks table: one meta commit, then the old table goes
+        (it holds the old vectors, and possibly text forgotten since)."""
+        rows = [{"key": "embedder_id", "value": embedder_id}, {"key": "embedder_dim", "value": str(dim)},
+                {"key": "chunks_table", "value": name}]
+        (self.db.open_table("meta").merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
+         .execute(pa.Table.from_pylist(rows, schema=META_SCHEMA)))
+        old = self.chunks_name
+        self.chunks_table, self.chunks_name = self.db.open_table(name), name
+        self.embedder_id, self.dim = embedder_id, dim
+        if old != name and old in self._table_names():
+            self.db.drop_table(old)
+
     def drop_vector_index(self) -> bool:
         """Drop the vector index (forget: it holds compressed vectors of every row it saw). Search is exact until
         the next `optimize` builds it again from the live rows. True if there was one."""
@@ -312,6 +327,20 @@ class Store:
         self.documents_table = None  # type: ignore[assignment]
         self.chunks_table = None  # type: ignore[assignment]
         self.db = None
+
+
+def index_meta(directory: Path) -> dict[str, str]:
+    """(issue 12) The meta rows of the index in `directory` ({} when there is none), without creating anything."""
+    import lancedb
+
+    d = Path(directory)
+    if not d.is_dir():
+        return {}
+    db = lancedb.connect(str(d))
+    result = db.list_tables()
+    if "meta" not in set(getattr(result, "tables", result)):
+        return {}
+    return {r["key"]: r["value"] for r in db.open_table("meta").to_arrow().to_pylist()}
 
 
 def _default(name: str) -> Any:

@@ -65,7 +65,7 @@ def test_index_search_status_json(indexed_dir, capsys):
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["by_status"] == {"indexed": 3, "skipped": 1, "error": 1}
-    assert status["embedder"]["id"].endswith("all-MiniLM-L6-v2") and status["embedder"]["dim"] == 384
+    assert status["embedder"]["id"].startswith("sentence-transformers/all-MiniLM-L6-v2") and status["embedder"]["dim"] == 384
     assert status["data_dir"] == os.environ["COVE_DATA_DIR"]
     reasons = {Path(p["path"]).name: p["reason"] for p in status["problems"]}
     assert reasons["empty.txt"] == "empty file" and reasons["broken.pdf"].startswith("corrupt PDF")

@@ -28,8 +28,11 @@ def run(searcher, query: str, k: int, mode: str, per_doc: int):  # type: ignore[
     return searcher.search(query, k=k, mode=mode, per_doc=per_doc)
 
 
+BACKEND = "torch"  # --backend: which embedder builds the index and embeds the queries (indexer/embedders.py)
+
+
 def build(workdir: Path, name: str, files: dict[str, str]):  # type: ignore[no-untyped-def]
-    from indexer.embedding import SentenceTransformerEmbedder
+    from indexer.embedders import make_embedder
     from indexer.pipeline import Indexer
     from indexer.retrieval import Searcher
     from indexer.store import Store
@@ -40,8 +43,8 @@ def build(workdir: Path, name: str, files: dict[str, str]):  # type: ignore[no-u
         path = folder / fname
         if not path.exists():
             path.write_text(text, encoding="utf-8")
-    embedder = SentenceTransformerEmbedder(batch_size=64)
-    store = Store(workdir / name / "index", embedder.id, embedder.dim)
+    embedder = make_embedder(BACKEND, workdir / "models", batch_size=64, notify=lambda m: print(m, file=sys.stderr))
+    store = Store(workdir / name / f"index-{BACKEND}", embedder.id, embedder.dim)
     started = time.perf_counter()
     report = Indexer(store, embedder).index_paths([str(folder)])
     print(f"[{name}] indexed: {report.counts} chunks={store.chunk_count()} in {time.perf_counter() - started:.0f}s",
@@ -101,11 +104,18 @@ def scifact(workdir: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    global BACKEND, MODES
     ap = argparse.ArgumentParser()
     ap.add_argument("--squad-questions", type=int, default=0, help="sample this many questions (0 = all 10,570)")
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
     ap.add_argument("--only", choices=("squad", "scifact"))
+    ap.add_argument("--backend", choices=("torch", "onnx-int8"), default="torch",
+                    help="the embedder backend to measure (issue 12: onnx-int8 must keep the torch quality)")
+    ap.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ", ".join(MODES))
     args = ap.parse_args(argv)
+    BACKEND = args.backend
+    MODES = tuple(m for m in args.modes.split(",") if m in MODES)
+    print(f"Embedder backend: {BACKEND}; load average at start {os.getloadavg()}", flush=True)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401
 
@@ -114,6 +124,7 @@ def main(argv: list[str]) -> int:
         print("\n".join(squad(workdir, args.squad_questions)) + "\n", flush=True)
     if args.only != "squad":
         print("\n".join(scifact(workdir)), flush=True)
+    print(f"\nLoad average at end: {os.getloadavg()}", flush=True)
     return 0
 
 
