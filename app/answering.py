@@ -167,13 +167,13 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         best.setdefault(c.source, []).append(c)
     draft = ""
     if verified:
-        holder = ranked[0].source + 1 if ranked else None
+        holders = _holders(plain, ranked)
         if cited:
             cited_ok = supported(plain, _source_texts([hits[n - 1] for n in cited])).ok
-            if not cited_ok and holder is not None and holder not in cited:
-                text, cited = _recite(text, holder), [holder]  # the model cited a source that does not say it
-        elif holder is not None:
-            text, cited = f"{text.rstrip(' .')} [{holder}].", [holder]
+            if not cited_ok and holders and not set(holders) & set(cited):
+                text, cited = _recite(text, holders), holders  # the model cited a source that does not say it
+        elif holders:
+            text, cited = _recite(text, holders), holders
     elif plain and is_refusal(plain):
         cited = []  # "I could not find …" is not a claim: keep it, with the closest evidence on each source
     elif ranked or hits:
@@ -203,5 +203,21 @@ def _strip_citations(text: str) -> str:
     return _CITATION.sub("", text).strip()
 
 
-def _recite(text: str, n: int) -> str:
-    return f"{_strip_citations(text).rstrip(' .')} [{n}]."
+def _recite(text: str, numbers: list[int]) -> str:
+    return f"{_strip_citations(text).rstrip(' .')} [{', '.join(str(n) for n in numbers)}]."
+
+
+MAX_HOLDERS = 2
+
+
+def _holders(answer: str, ranked: list[Candidate]) -> list[int]:
+    """The sources (1-based) with a sentence that on its own supports the answer, best first, at most two: an
+    answer is cited where it is said, and a second source that says it too is shown (the user sees it agree).
+    Without such a sentence, the source of the best-ranked sentence."""
+    out: list[int] = []
+    for c in ranked[:12]:
+        if c.source + 1 not in out and supported(answer, [c.text]).ok:
+            out.append(c.source + 1)
+            if len(out) == MAX_HOLDERS:
+                break
+    return out or ([ranked[0].source + 1] if ranked else [])
