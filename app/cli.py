@@ -120,6 +120,10 @@ def cmd_index(args: argparse.Namespace) -> int:
                 print(f"cove: {path} was forgotten; indexing it again as asked", file=sys.stderr)
             core.open_store_for_writing(rebuild=args.rebuild)
             core.indexer.on_wait = lambda message: print(f"cove: {message}", file=sys.stderr, flush=True)  # one writer
+            from app.cli_reembed import reembed_first  # issue 12: an index of another embedder is re-embedded first
+
+            if not reembed_first(core, sys.stderr, show=not args.json, cancel=cancel):
+                raise KeyboardInterrupt
             from indexer.priority import run_low_priority  # low CPU priority: the machine stays usable
 
             report = run_low_priority(core.index, args.paths, on_progress=progress.update, cancel=cancel)

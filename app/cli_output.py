@@ -88,6 +88,11 @@ def print_status(s: dict[str, Any], out: TextIO) -> None:
     b = s["by_status"]
     out.write(f"Data dir:  {s['data_dir']}\n")
     out.write(f"Embedder:  {s['embedder']['id']} ({s['embedder']['dim']}-d)\n")
+    if s.get("reembed"):  # issue 12: built by another embedder than the settings ask for
+        r = s["reembed"]
+        what = (f"re-embedding {r['done']}/{r['total']} chunks" if r["state"] == "running"
+                else f"{r['total']} chunks to re-embed; `cove index PATH` (or the app) does it, the old index answers meanwhile")
+        out.write(f"           switching to {r['to']}: {what}\n")
     out.write(f"Documents: {s['documents']} ({b['indexed']} indexed, {b['skipped']} skipped, {b['error']} errors); "
               f"{s['chunks']} chunks\n")
     if s.get("ocr_pages"):  # issue 14

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class IndexWorker(QObject):
         self.core = core
         self.watcher: Any = None
         self._last_progress = 0.0
+        self.reembed_cancel = threading.Event()  # issue 12: set at shutdown
 
     def _progress_cb(self, source: str):  # type: ignore[no-untyped-def]
         def cb(p: Any) -> None:
@@ -111,6 +113,32 @@ class IndexWorker(QObject):
         except Exception as exc:
             traceback.print_exc()
             self.state.emit(f"The index cannot be opened: {plain(exc)}")
+            return
+        self.reembed()
+
+    def reembed(self) -> None:
+        """Issue 12: an index built by another embedder is re-embedded here, in the background, with its progress in
+        the library's status line; searches answer from the old index until the new one replaces it."""
+        try:
+            for notice in self.core.notices:
+                self.state.emit(notice)
+            need = self.core.reembed_needed()
+            if need is None:
+                return
+
+            def cb(p: Any) -> None:
+                now = time.monotonic()
+                if p.phase == "embedding" and now - self._last_progress < 0.5:
+                    return
+                self._last_progress = now
+                self.state.emit(f"Switching to the faster search model: re-embedding {p.done:,}/{p.total:,} chunks "
+                                f"({p.chunks_per_s:.0f}/s). Search uses the current index until it is done.")
+
+            done = self.core.reembed(on_progress=cb, cancel=self.reembed_cancel)
+            self.state.emit("" if done else "Re-embedding paused; it continues at the next start.")
+        except Exception as exc:
+            traceback.print_exc()
+            self.state.emit(f"Re-embedding the index failed: {plain(exc)}")
 
     @Slot(object)
     def start_watcher(self, folders: tuple[str, ...]) -> None:
@@ -330,6 +358,7 @@ class IndexClient(QObject):
         return {s.path: s for s in w.status()}
 
     def shutdown(self, timeout_ms: int = 60_000) -> None:
+        self.worker.reembed_cancel.set()  # issue 12: resumable, it goes on at the next start
         for job in self.jobs.values():
             job.cancel.set()
         if self.pending_forgets and self.thread.isRunning():  # a forget must finish: it is a privacy promise
