@@ -229,8 +229,7 @@ def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, se
                 picked[spans[k - 1].start] = spans[k - 1]
     out: list[tuple[int, str]] = []
     for i in order:
-        who = sender_name(hits[i].sender) if hits[i].kind == "email" else ""
-        text, last_end = (f"{who} wrote: " if who else ""), None
+        text, last_end = "", None
         for span in sorted(chosen[i].values(), key=lambda sp: sp.start):
             piece = " ".join(hits[i].text[span.start:span.end].split())
             if len(piece) > FOCUS_MAX_CHARS:  # a log dump or a table row: its start is enough for the model
@@ -243,9 +242,10 @@ def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, se
 
 
 def sender_name(sender: str) -> str:
-    """"Jack M. Nilles" from '"Jack M. Nilles" <jnilles@jala.com>' (the address when there is no name).
-    An email's first-person sentences ("I recently updated…") only answer "who…?" when the prompt says who wrote
-    them, so the focused prompt shows email text as "Jack M. Nilles wrote: …"."""
+    """"Jack M. Nilles" from '"Jack M. Nilles" <jnilles@jala.com>' (the address when there is no name): the
+    source header of an email in the prompt names its sender, because an email's first-person sentences ("I
+    recently updated…") answer "who…?" only through it. (Prefixing the text with "Jack M. Nilles wrote:" was tried:
+    SmolLM2 then began its answers with that prefix.)"""
     from email.utils import getaddresses
 
     first = sender.split(">,")[0] + (">" if ">," in sender else "")

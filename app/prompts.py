@@ -46,8 +46,20 @@ COMPLETION_STOPS = ("\n", ". ", "Question:", "Sources:", "<end_of_turn>", "<star
 _CHAT_SYSTEM = (
     "You answer questions about the user's own documents and email. Use only the numbered sources below. "
     "Cite every fact with its source number in square brackets, like [1] or [2]. If the sources do not contain "
-    "the answer, say you could not find it in the documents. Be brief."
+    "the answer, say you could not find it in the documents."
 )
+_FACTOID = re.compile(r"^\W*(?:who|whom|whose|when|where|which|what (?:year|date|time|day|is the name)|"
+                      r"how (?:many|much|long|old|far|often|big|large|tall))\b", re.I)
+
+
+def answer_shape(question: str) -> str:
+    """The length asked of a chat model: a factoid ("who…", "when…", "how many…") gets just the answer, which the
+    small instruct models otherwise bury in a restated question; anything else one or two sentences."""
+    if _FACTOID.search(question):
+        return "Reply with only the answer (a name, number, date or short phrase) and its source number, like: Paris [1]."
+    return "Answer in one or two sentences."
+
+
 MIN_SOURCE_TOKENS = 24  # a source cut shorter than this is noise, not evidence
 _HOME = os.path.expanduser("~")
 
@@ -88,7 +100,8 @@ def _render(llm: PromptModel, question: str, blocks: list[str],
     messages: list[dict] = []
     for q, a in history:
         messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
-    messages.append({"role": "user", "content": f"{_CHAT_SYSTEM}\n\nSources:\n{sources}\nQuestion: {question}"})
+    messages.append({"role": "user", "content": f"{_CHAT_SYSTEM} {answer_shape(question)}\n\nSources:\n{sources}\n"
+                                                f"Question: {question}"})
     return messages
 
 
