@@ -87,6 +87,9 @@ def main() -> int:
         r = cove(data, "index", str(make_docs(Path(tmp.name) / "docs")), "--json", server=False)
         if r.returncode != 0:
             raise SystemExit(r.stderr)
+    import json
+
+    status = json.loads(cove(data, "status", "--json", server=False).stdout)
     rows: list[tuple[str, str, str, str, str]] = []
     before = load()
     cold = time_search(data, args.cold_runs, server=False)
@@ -113,7 +116,8 @@ def main() -> int:
     print("|---|---:|---:|---:|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print(f"\n(data dir: {data}; {os.cpu_count()} CPUs)")
+    print(f"\n(data dir: {data}: {status['documents']} documents, {status['chunks']} chunks, embedder "
+          f"{status['embedder']['id']}; {os.cpu_count()} CPUs)")
     tmp.cleanup()
     return 0
 
