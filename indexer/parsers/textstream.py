@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 from indexer.documents import Block, SkipDocument
 from indexer.heartbeat import beat
-from indexer.parsers.textutil import BLOCK_CHARS, bom_encoding, clean_line, looks_binary, printable_ratio
+from indexer.parsers.textutil import (_CP1252_SLACK, BLOCK_CHARS, bom_encoding, clean_line, looks_binary,
+                                      printable_ratio)
 
 # Text files above this size are streamed. Below it the whole-file parser (with Markdown headings) peaks at roughly
 # 15-20x the file size (measured: 8 MB Markdown -> ~150 MB), which is comfortable.
@@ -36,11 +37,16 @@ def detect_encoding(sample: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    results = from_bytes(sample)
+    best = results.best()
     if best is None:
         raise SkipDocument("undecodable text (unknown encoding)")
     if printable_ratio(str(best)[:20000]) < 0.9:
         raise SkipDocument(f"undecodable text (best guess {best.encoding} gives garbage)")
+    # as textutil.decode_text: Windows-1252 wins when it decodes about as cleanly (French/German text)
+    if "cp1252" not in best.could_be_from_charset and any(
+            "cp1252" in m.could_be_from_charset and m.chaos <= best.chaos + _CP1252_SLACK for m in results):
+        return "cp1252"
     return best.encoding
 
 
