@@ -129,7 +129,7 @@ class Intake:
                 failed = msg[1]
                 break
             if kind == "ocr":  # (ocr) parsed in the worker, OCR'd and chunked here
-                p, more = finish_ocr(msg[1].doc, msg[2], self.cfg, self.counter), False
+                p, more = finish_ocr(msg[1].doc, msg[2], self.cfg, self.counter, self.cancel), False
             else:
                 p, more = msg[1], msg[2]
             if more:  # a batch of a big document: stored now, its row comes with the last batch

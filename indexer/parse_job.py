@@ -178,7 +178,8 @@ def _batches(doc: DocRow, chunks: Iterator[Chunk]) -> Iterator[Message]:
     yield ("item", Prepared(doc, batch, "indexed"), False)
 
 
-def finish_ocr(doc: DocRow, parsed: ParsedDocument, config: PrepareConfig, counter: TokenCounter) -> Prepared:
+def finish_ocr(doc: DocRow, parsed: ParsedDocument, config: PrepareConfig, counter: TokenCounter,
+               cancel: Any = None) -> Prepared:
     """(ocr) In the writer: run OCR on the pages the parser marked, then chunk (same steps as `prepare_file`)."""
     from indexer.chunking import chunk_blocks
     from indexer.ocr import complete as complete_ocr
@@ -186,7 +187,7 @@ def finish_ocr(doc: DocRow, parsed: ParsedDocument, config: PrepareConfig, count
     try:
         data = _read(doc.path, config.max_bytes)
         on_page = config.on_ocr_page
-        parsed = complete_ocr(parsed, data, enabled=config.ocr,
+        parsed = complete_ocr(parsed, data, enabled=config.ocr, cancel=cancel,
                               on_page=(lambda d, t: on_page(doc.path, d, t)) if on_page else None)
         if hasattr(doc, "ocr_pages"):
             doc.ocr_pages = int(parsed.meta.get("ocr_pages_done", 0))  # type: ignore[attr-defined]
