@@ -303,7 +303,12 @@ class Store:
         return dropped
 
     def refresh(self) -> None:
-        """Move to the latest version of each table: another process may have written since we opened them."""
+        """Move to the latest version of each table: another process may have written since we opened them. If
+        another process re-embedded the index meanwhile (issue 12), this writer's embedder is the wrong one: stop
+        rather than mix vectors."""
+        if self.db is not None and index_meta(self.directory).get("chunks_table", "chunks") != self.chunks_name:
+            raise StoreMismatch(f"the index in {self.directory} was re-embedded by another Cove since this one opened "
+                                "it; start this command (or the app) again")
         for table in (self.documents_table, self.chunks_table):
             if table is not None:
                 table.checkout_latest()

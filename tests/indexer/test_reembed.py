@@ -166,3 +166,24 @@ def test_torch_setting_keeps_torch(tmp_path, real_embedder, backend) -> None:  #
     core = CoveCore(_settings(backend))
     assert core.reembed_needed() is None and core.embedder.id == real_embedder.id
     core.close()
+
+
+def test_a_writer_opened_before_another_cove_swapped_stops(tmp_path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """A second Cove (another process: `cove serve`, the app) opened the torch index before this one re-embedded it:
+    its next write must fail with a clear message, never put torch vectors into the new table."""
+    from app.core import CoveCore
+    from indexer.store import StoreMismatch
+
+    folder = _folder(tmp_path)
+    n = _torch_index(folder, real_embedder)
+    other = CoveCore(_settings("torch"))
+    other.open_store_for_writing()
+    assert other.indexer.embedder.id == real_embedder.id
+    core = CoveCore()
+    assert core.reembed() is True
+    (folder / "new.md").write_text("# Tide tables\n\nHigh water is at noon.\n", encoding="utf-8")
+    with pytest.raises(StoreMismatch, match="re-embedded by another Cove"):
+        other.index([str(folder)])
+    assert core.store.chunk_count() == n  # nothing was written by the stale writer
+    other.close()
+    core.close()
