@@ -78,4 +78,17 @@ class IdleUnloader:
                 return
             if self.assistant.unload_if_idle(idle):
                 log.info("language model unloaded after %.0f s without questions", idle)
+                _return_freed_memory()
                 return
+
+
+def _return_freed_memory() -> None:
+    """Ask glibc to hand freed heap pages back to the OS (the model's buffers are large but not all mmapped)."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # musl or another libc: the memory is still reusable by Cove
+            pass
