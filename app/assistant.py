@@ -62,6 +62,12 @@ class Assistant:
     def model_loaded(self) -> bool:
         return self._llm is not None
 
+    def hold(self, events: Iterator[Any]) -> Iterator[Any]:
+        """Yield from `events` (a summary, anything else that streams from `self.llm`) with the model held: it is not
+        unloaded for idleness until they are done."""
+        with self._idle.in_use():
+            yield from events
+
     def unload_if_idle(self, idle_s: float) -> bool:
         """Release the model if nobody used it for `idle_s` seconds and no question is running (issue 12: an idle
         Cove gives its ~0.3–5 GB back; the next question reloads it). True if it was released."""

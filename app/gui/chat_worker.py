@@ -112,7 +112,8 @@ class ChatWorker(QObject):
             self.event.emit(req.id, Status("Reading the document…"))
             text = document_text(req.path)
             answer_tokens = int(self.core.settings.get("max_answer_tokens", 384))
-            for ev in summarize(text, llm, stop_event=req.stop, summary_tokens=min(answer_tokens, 256)):
+            events = summarize(text, llm, stop_event=req.stop, summary_tokens=min(answer_tokens, 256))
+            for ev in self._get_assistant().hold(events):  # not unloaded for idleness mid-summary (issue 12)
                 if isinstance(ev, SummaryProgress):
                     self.event.emit(req.id, Status(ev.describe()))
                 elif isinstance(ev, SummaryToken):

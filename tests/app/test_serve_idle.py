@@ -90,3 +90,22 @@ def test_zero_keeps_the_model(tmp_path: Path) -> None:
     assert unloader.idle_s() == 0
     unloader.watch()
     assert unloader._thread is None
+
+
+def test_hold_keeps_the_model_for_other_streams(tmp_path: Path, bundled_path) -> None:  # type: ignore[no-untyped-def]
+    """A summary (or anything streaming from `assistant.llm` outside `ask`) is held the same way."""
+    settings = Settings.load()
+    settings.set("model_idle_minutes", 0.001)
+    settings.save()
+    assistant = Assistant(CoveCore())
+    llm = assistant.llm
+
+    def slow_stream():  # type: ignore[no-untyped-def]
+        for piece in llm.stream("The capital of France is", max_tokens=8, stop=[], stop_event=None,
+                                temperature=0.0):
+            time.sleep(0.1)
+            yield assistant.model_loaded
+
+    assert all(assistant.hold(slow_stream()))
+    assert _wait(lambda: not assistant.model_loaded, timeout=10)
+    assistant.close()
