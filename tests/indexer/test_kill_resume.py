@@ -15,7 +15,8 @@ from tests.conftest import corpus
 from tests.indexer.helpers import consistency_problems
 
 from app import paths
-from indexer.embedding import EMBEDDER_DIM, EMBEDDER_ID
+from indexer.embedding import EMBEDDER_DIM
+from indexer.onnx_embedder import ONNX_INT8_ID as EMBEDDER_ID  # what `cove index` uses by default (issue 12)
 from indexer.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
