@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, Union
 
 from app.evidence import (
-    Candidate, Evidence, SentenceEmbedder, focus_passages, is_refusal, rank_sentences, supported, to_evidence,
+    Candidate, Evidence, SentenceEmbedder, focus_passages, is_refusal, is_who_question, misfit, rank_sentences,
+    sender_name, supported, to_evidence,
 )
 from app.prompts import build_prompt, clean_citations, standalone_query
 from app.sentences import first_sentence_end
@@ -160,13 +161,19 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
     t0 = time.perf_counter()
     plain = _strip_citations(text)
     support = supported(plain, _source_texts(hits)) if plain and not is_refusal(plain) else None
-    verified = bool(support and support.ok)
+    verified = bool(support and support.ok) and not misfit(question, plain)
     ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "", cache=cache)
     best: dict[int, list[Candidate]] = {}
     for c in ranked:
         best.setdefault(c.source, []).append(c)
     draft = ""
-    if verified:
+    author = None if verified or is_refusal(plain) else _email_author(question, ranked, hits)
+    if author is not None:
+        # "Who…?" answered by an email: its sender (a fact of the source's header), with the sentence as evidence
+        draft, (text, n, top) = text, author
+        verified, cited = True, [n]
+        best[top.source] = [top] + [c for c in best.get(top.source, []) if c is not top]
+    elif verified:
         holders = _holders(plain, ranked)
         if cited:
             cited_ok = supported(plain, _source_texts([hits[n - 1] for n in cited])).ok
@@ -201,6 +208,21 @@ _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 def _strip_citations(text: str) -> str:
     return _CITATION.sub("", text).strip()
+
+
+def _email_author(question: str, ranked: list[Candidate], hits: list[SearchHit]) -> tuple[str, int, Candidate] | None:
+    """For a who-question whose best evidence sentence is in an email body and names nobody else, the answer is the
+    email's sender: "Who had trouble starting apache2…?" → the author of "I recently updated two virtual servers…".
+    Development set: the base model answered such questions with the email's own first-person sentence."""
+    if not is_who_question(question):
+        return None
+    top = next((c for c in ranked if c.span.kind == "text" and len(c.text.split()) >= 4), None)
+    if top is None or hits[top.source].kind != "email" or not hits[top.source].sender:
+        return None
+    if not misfit(question, top.text):  # the sentence itself names a person: the sender is not the answer
+        return None
+    name = sender_name(hits[top.source].sender)
+    return f"{name} [{top.source + 1}].", top.source + 1, top
 
 
 def _recite(text: str, numbers: list[int]) -> str:

@@ -75,8 +75,9 @@ def _short_path(path: str) -> str:
 def source_header(n: int, hit: SearchHit, with_path: bool = True) -> str:
     """`[1] title — path, p. 4`; for email the sender, date and subject say more than a path. Base models get no path:
     for a 270M completion model a path is noise (digits in it were seen to leak into answers) and it makes the
-    prompt, hence the answer, depend on where the file happens to live."""
-    loc = f", {hit.locator}" if hit.locator else ""
+    prompt, hence the answer, depend on where the file happens to live. Prompts get no locator either (with_path
+    False): answers were seen ending in a copied "p. 3" (development set p04, p05; SmolLM2 p02, p08, u04)."""
+    loc = f", {hit.locator}" if hit.locator and with_path else ""
     if hit.kind == "email" or hit.sender or hit.subject:
         from app.evidence import sender_name
 
