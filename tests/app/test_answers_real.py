@@ -94,3 +94,31 @@ def test_an_answer_the_sources_do_not_support_is_not_presented_as_fact(assistant
     cited = done.cited_sources
     assert len(cited) == 1 and " ".join(cited[0].evidence[0].text.split()) == quote
     _assert_offsets_are_real(done)
+
+
+@pytest.fixture(scope="module")
+def chat_assistant(assistant):  # type: ignore[no-untyped-def]
+    """The same real store, answered by the bundled instruct model through its own chat template."""
+    from app.assistant import Assistant
+    from app.bundled_smollm2 import smollm2_path
+
+    helper = Assistant(assistant.core, model_path=str(smollm2_path()))
+    assert helper.llm.is_chat, "SmolLM2 carries a chat template: the chat prompt path must be used"
+    yield helper
+    helper.close()
+
+
+@pytest.mark.slow
+def test_chat_model_answers_with_evidence_and_no_copied_source_header(chat_assistant):
+    done = _ask(chat_assistant, "How often is the lamp of the Skerryvore lighthouse cleaned?")
+    assert "tuesday" in done.answer.lower(), (done.answer, done.draft)
+    for copied in ("lighthouse.md", "/", "lines ", "— "):
+        assert copied not in done.answer.replace("[", "").split("“")[0], done.answer
+    assert done.cited_sources and done.cited_sources[0].hit.path.endswith("lighthouse.md")
+    _assert_offsets_are_real(done)
+
+
+@pytest.mark.slow
+def test_chat_model_names_the_sender_in_full(chat_assistant):
+    done = _ask(chat_assistant, "Who had trouble starting apache2 after updating an SSL certificate?")
+    assert "Jack M. Nilles" in done.answer and done.verified, (done.answer, done.draft)
