@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from indexer.scanner import under
 from indexer.store import DocRow
+from indexer.writer_lock import try_flock
 
 STATE_NAME = "watch-state.json"
 LOCK_NAME = "watch.lock"
@@ -45,7 +46,7 @@ class WatchLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(fd):
+        if not try_flock(fd):
             os.close(fd)
             raise WatcherBusy(f"another Cove watcher (pid {_read_pid(self.path) or '?'}) is already keeping this index "
                               "up to date; stop it first (or use the app's Pause/Resume)")
@@ -66,7 +67,7 @@ def watcher_running(directory: Path) -> bool:
         return False
     fd = os.open(path, os.O_RDWR)
     try:
-        if _try_lock(fd):
+        if try_flock(fd):
             return False
         return True
     finally:
@@ -128,18 +129,6 @@ def folder_report(folders: Sequence[str], docs: Iterable[DocRow], directory: Pat
         else:
             out.append(FolderStatus(path, NOT_RUNNING, files, 0, problems))
     return out
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks here; a second watcher is not detected
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
 
 
 def _read_pid(path: Path) -> str:

@@ -68,7 +68,7 @@ class WriterLock:
         except OSError:
             return None
         try:
-            if _try_flock(fd):
+            if try_flock(fd):
                 return None
             return _read_holder(fd) or Holder(0, "", 0.0)
         finally:
@@ -103,7 +103,7 @@ class WriterLock:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            while not _try_flock(fd):
+            while not try_flock(fd):
                 if (cancel is not None and cancel.is_set()) or (end is not None and time.monotonic() >= end):
                     os.close(fd)
                     self._mutex.release()
@@ -163,10 +163,10 @@ def _read_holder(fd: int) -> Holder | None:
         return Holder(0, "", 0.0)
 
 
-def _try_flock(fd: int) -> bool:
+def try_flock(fd: int) -> bool:
     try:
         import fcntl
-    except ImportError:  # Windows: no flock; one writer per machine is then up to the user (documented)
+    except ImportError:  # Windows: no flock; one writer (or watcher) per machine is then up to the user (documented)
         return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
