@@ -1,7 +1,7 @@
 """Sentence spans inside a retrieved chunk, with character offsets into the chunk text, for evidence and for the
 focused prompt. Email header lines (`Subject:`, `From:` … that start an email chunk) and quoted reply lines are
-marked, because a sentence selector that cannot tell a header from the body picks `Subject:` lines every time (seen
-on every email question of the development set before this module existed).
+marked, because a sentence selector that cannot tell a header from the body picks `Subject:` lines every time (the
+probe reported in issue 11 did, on every email question).
 
 Why not a library (nltk punkt, spaCy): both need model/data downloads or hundreds of MB; the chunks are short and
 the failure that matters here — initials, abbreviations, versions and decimals ending a sentence — is handled by the
