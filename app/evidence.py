@@ -204,7 +204,7 @@ def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.
 
 
 # the focused prompt ---------------------------------------------------------------------------------------------
-# Six sentences keep the prompt at 271 tokens (median of 30 SQuAD questions, Gemma tokenizer) against 972 for the
+# Six sentences keep the prompt at 270 tokens (median of 30 SQuAD questions, Gemma tokenizer) against 972 for the
 # five whole chunks; end-to-end quality is in the table of app/answering.py. A same-questions comparison against
 # whole chunks (`bench_answers --no-focus`) was cut short by the shared machine and is still to be reported.
 FOCUS_SENTENCES = 6
