@@ -41,7 +41,7 @@ def test_ask_shows_a_streamed_answer_with_source_cards(qtbot: Any, make_controll
     assert turn.state == "done"
     assert turn.tokens_seen > 1, "the answer arrived in one piece, not streamed"
     renders = turn.answer.render_times
-    assert len(renders) >= 2
+    assert len(renders) >= 3, "need at least two streamed repaints before the final one to check their pace"
     gaps = [b - a for a, b in zip(renders[:-2], renders[1:-1])]  # the last render is the final answer
     assert all(g >= 0.035 for g in gaps), f"repainted faster than every ~40 ms: {gaps}"
     assert turn.answer.toPlainText().strip()  # the wording is the 270M model's; the GUI's job is to show it

@@ -92,22 +92,29 @@ def test_settings_round_trip(qtbot: Any, tmp_path: Path) -> None:
 
 def test_model_picker_shows_what_the_gguf_says(qtbot: Any, make_controller: Any, indexed_core: Any,
                                                shared_llm: Any) -> None:
-    ctl = make_controller(indexed_core, llm=shared_llm)
+    # the real Assistant (not the session's shared model), so that switching models really loads another one
+    ctl = make_controller(indexed_core, start=False)
+    ctl.start(load_model=True, watch=False)
     picker = ctl.window.picker
-    qtbot.waitUntil(lambda: picker.loaded_info is not None)
+    qtbot.waitUntil(lambda: picker.loaded_info is not None, timeout=120_000)
     text = picker.info_label.text()
     assert "Q4_K_M" in text and "MB" in text and "32,768-token context" in text
     assert picker.combo.currentText().startswith("Gemma 3 270m")
     # a dropped .gguf becomes the model, loaded in the chat worker (the UI keeps running)
     from tests.gui.conftest import drop_files
 
+    from app.bundled_smollm2 import smollm2_path
+
+    other = str(smollm2_path())  # a different real model, so the switch really happens
     states: list[str] = []
     ctl.chat.model_state.connect(states.append)
-    drop_files(ctl.window, [str(shared_llm.info.path)])
-    qtbot.waitUntil(lambda: ctl.settings.get("model_path") == str(shared_llm.info.path), timeout=10_000)
-    qtbot.waitUntil(lambda: not ctl.chat.model_loading, timeout=60_000)
-    assert os.path.basename(str(shared_llm.info.path)) in [picker.combo.itemText(i) for i in
-                                                          range(picker.combo.count())] or picker.loaded_info
+    drop_files(ctl.window, [other])
+    qtbot.waitUntil(lambda: ctl.settings.get("model_path") == other, timeout=10_000)
+    qtbot.waitUntil(lambda: picker.loaded_info is not None and str(picker.loaded_info.path) == other,
+                    timeout=120_000)
+    assert not ctl.chat.model_loading
+    assert any("Loading" in s for s in states), states  # the worker really loaded the dropped model
+    assert picker.loaded_info.has_chat_template and "Q4_1" in picker.info_label.text()
 
 
 def test_first_run_proposes_documents_and_says_what_stays_local(qtbot: Any, tmp_path: Path,

@@ -60,7 +60,17 @@ def test_diversity_keeps_one_document_from_filling_every_slot(indexed):
     for h in hits:
         by_doc[h.doc_id] = by_doc.get(h.doc_id, 0) + 1
     assert len(by_doc) >= 2
-    assert max(by_doc.values()) <= 2 or len(hits) > 2 * len(by_doc)
+    # per_doc=2: a document takes a third slot only as back-fill, once no other document is left in the pool —
+    # so every such slot comes after all the diverse ones (this index holds few documents, so back-fill happens)
+    seen: dict[str, int] = {}
+    backfill_started = False
+    for h in hits:
+        seen[h.doc_id] = seen.get(h.doc_id, 0) + 1
+        if seen[h.doc_id] > 2:
+            backfill_started = True
+        else:
+            assert not backfill_started, [(x.doc_id, x.ordinal) for x in hits]
+    assert len({h.doc_id for h in hits[:3]}) >= 2, "the top three must not all come from one document"
 
 
 def test_shared_pdf_docs_html_corpora_index_without_a_crash(tmp_path, real_embedder):
