@@ -100,6 +100,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n{notice}")
         if done.answer.strip() and flat(done.answer) != flat("".join(streamed)):
             print(done.answer)
+    elif done.verified and getattr(done, "draft", ""):
+        # the model's words did not answer the question; the answer was taken from the sources (an email's sender)
+        print(f"\nFrom your documents instead: {done.answer}")
     elif flat(done.answer) != flat("".join(streamed)):
         # citations that matched no source were removed, or the source the answer came from was added
         print(f"\nWith citations checked: {done.answer}")
