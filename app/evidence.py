@@ -17,9 +17,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads only when sentences are scored: `cove ask` talking to a server never needs it
+    import numpy as np
 
 from app.sentences import Span, split_sentences
 from indexer.hits import SearchHit
@@ -105,6 +106,8 @@ def _embed_cached(embedder: SentenceEmbedder, texts: Sequence[str], cache: dict[
     if missing:
         for t, v in zip(missing, embedder.embed(missing)):
             cache[t] = v
+    import numpy as np
+
     return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
 
@@ -125,6 +128,8 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
     idf = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
     q_terms = content_terms(question)
     a_terms = [t for t in content_terms(answer) if t not in q_terms] if answer else []
+    import numpy as np
+
     cos = np.zeros(n, dtype=np.float32)
     a_cos = np.zeros(n, dtype=np.float32)
     keep = list(range(n))  # every sentence is embedded; see EMBEDDING_ALL
