@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer import heartbeat
 from indexer.parse_job import JobOptions, Message, finish_ocr, run_job
-from indexer.prepare import PrepareConfig, Prepared, new_doc_id
+from indexer.prepared import PrepareConfig, Prepared, new_doc_id
 from indexer.progress import FileOutcome, ProgressTracker
 from indexer.store import DocRow, now
 

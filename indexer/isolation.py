@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.parse_job import JobOptions, Message
-from indexer.prepare import PrepareConfig
+from indexer.prepared import PrepareConfig
 from indexer.store import DocRow
 
 _ROOT = str(Path(__file__).resolve().parent.parent)

@@ -27,7 +27,7 @@ from indexer.heartbeat import beat
 from indexer.parsers import kind_for_name, parse_bytes
 from indexer.parsers.textstream import STREAM_BYTES, STREAM_KINDS, iter_text_blocks
 from indexer.parsers.textutil import stem
-from indexer.prepare import PrepareConfig, Prepared, new_doc_id
+from indexer.prepared import PrepareConfig, Prepared, new_doc_id
 from indexer.secrets import CONTENT_SAMPLE, secret_by_content, secret_by_name
 from indexer.store import DocRow, now
 

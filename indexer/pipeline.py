@@ -24,7 +24,7 @@ from indexer.intake import Intake
 from indexer.ocr import ocr_was_off
 from indexer.mail.ledger import MailLedger  # (mail) one document per message across mail stores
 from indexer.parsers import kind_for_name
-from indexer.prepare import PrepareConfig, new_doc_id
+from indexer.prepared import PrepareConfig, new_doc_id
 from indexer.progress import FileOutcome, IndexReport, ProgressCallback, ProgressTracker
 from indexer.scanner import FoundFile, ScanProblem, scan, under
 from indexer.secrets import SECRET

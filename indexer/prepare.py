@@ -6,42 +6,15 @@ import errno
 import hashlib
 import os
 import stat
-import uuid
-from dataclasses import dataclass
 from typing import Callable
 
-from indexer.chunking import Chunk, TokenCounter, chunk_blocks
+from indexer.chunking import TokenCounter, chunk_blocks
 from indexer.documents import ParseError
 from indexer.ocr import complete as complete_ocr
 from indexer.ocr import needs_ocr
 from indexer.parsers import kind_for_name, parse_bytes
+from indexer.prepared import PrepareConfig, Prepared, new_doc_id
 from indexer.store import DocRow, now
-
-
-def new_doc_id() -> str:
-    """Ids are random, not derived from the path: a moved document keeps its id, and a new file later created at
-    the old path must not collide with it."""
-    return uuid.uuid4().hex[:24]
-
-
-@dataclass(frozen=True)
-class PrepareConfig:
-    max_bytes: int
-    chunk_tokens: int = 200
-    overlap_tokens: int = 32
-    ocr: bool = True  # (ocr) read scans and images with indexer.ocr (setting `ocr`)
-    on_ocr_page: Callable[[str, int, int], None] | None = None  # (ocr) (path, pages done, pages to do)
-
-
-@dataclass
-class Prepared:
-    """The result for one file. `chunks` is None when nothing needs embedding (unchanged content, skip, error)."""
-
-    doc: DocRow
-    chunks: list[Chunk] | None
-    outcome: str  # indexed | unchanged | skipped | error | vanished
-    reason: str = ""
-    last_of_source: bool = True
 
 
 def _read(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:

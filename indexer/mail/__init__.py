@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from indexer.chunking import TokenCounter
-    from indexer.prepare import PrepareConfig, Prepared
+    from indexer.prepared import PrepareConfig, Prepared
     from indexer.store import DocRow
 
 __all__ = ["prepare_mail", "render_message", "discover_stores", "locations", "MailLedger", "is_mail_kind"]
@@ -83,7 +83,7 @@ def iter_mail(path: str, previous: "list[DocRow]", config: "PrepareConfig", coun
 
 
 def _vanished(path: str, previous: "list[DocRow]") -> "list[Prepared]":
-    from indexer.prepare import Prepared
+    from indexer.prepared import Prepared
     from indexer.store import DocRow
 
     row = previous[0] if previous else DocRow(doc_id="vanished", path=path, kind="email", source=path)

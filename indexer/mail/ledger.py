@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Iterable
 
 from indexer.mail.stores import (COPY_KIND, KIND, MAILBOX_SEP, as_copy, is_owner_row, local_id, owner_of,
                                  prepare_location)
-from indexer.prepare import Prepared
+from indexer.prepared import Prepared
 from indexer.store import DocRow
 
 if TYPE_CHECKING:
     from indexer.chunking import TokenCounter
-    from indexer.prepare import PrepareConfig
+    from indexer.prepared import PrepareConfig
     from indexer.store import Store
 
 

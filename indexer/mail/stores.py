@@ -30,7 +30,7 @@ from indexer.mail import mbox as mboxfmt
 from indexer.mail.detect import MailFile
 from indexer.mail.headers import envelope_date
 from indexer.mail.message import ATTACHMENT_TOO_LARGE, MailContent, parse_rfc822
-from indexer.prepare import PrepareConfig, Prepared
+from indexer.prepared import PrepareConfig, Prepared
 from indexer.store import DocRow, now
 
 KIND, COPY_KIND = "email", "email-copy"
