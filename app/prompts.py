@@ -42,7 +42,9 @@ class Prompt:
 # instruction line first 28% / 25%; with "Answer (cite sources like [1]):" the model cites 85% of the time but is
 # right only 12%; a worked example 30% / 28%; "Q:/A:" 38% / 33%; Gemma chat turns 0% (it echoes the instruction).
 # So the 270M model is not told to cite: answering attributes the answer to its source instead.
-COMPLETION_STOPS = ("\n", ". ", "Question:", "Sources:", "<end_of_turn>", "<start_of_turn>")
+# No ". " here: it cut "T.S. Eliot" to "T.S" and "p. 3" to "p" (development set d16, p04); answering passes
+# app.sentences.first_sentence_end as `stop_at`, which ends the answer at the first real sentence end instead.
+COMPLETION_STOPS = ("\n", "Question:", "Sources:", "<end_of_turn>", "<start_of_turn>")
 _CHAT_SYSTEM = (
     "You answer questions about the user's own documents and email. Use only the numbered sources below. "
     "Cite every fact with its source number in square brackets, like [1] or [2]. If the sources do not contain "

@@ -114,3 +114,18 @@ def test_chained_follow_ups_keep_the_subject():
                ("and her phone number?", "555-0101 [2].")]
     q = standalone_query(None, history, "what about her email?")
     assert "landlord" in q and "Elm" in q and q.endswith("what about her email?")
+
+
+@pytest.mark.slow
+def test_base_model_answer_keeps_initials_and_abbreviations(llm, newcastle_hits):
+    """The stops a base prompt carries, with the sentence-aware stop answering adds, keep "T.S. Eliot" whole and
+    still end the answer after its first sentence (development set d16 was cut to "To whom did T.S")."""
+    from app.sentences import first_sentence_end
+
+    p = build_prompt(llm, "Who wrote the poem?", newcastle_hits[:1], [], answer_tokens=64)
+    assert ". " not in p.stop
+    prompt = ("The Waste Land is a poem by T.S. Eliot. It was published in 1922 by Boni & Liveright.\n"
+              "Question: Who wrote The Waste Land?\nAnswer: The Waste Land was written by")
+    text = "".join(llm.stream(prompt, max_tokens=40, stop=list(p.stop), temperature=0.0, stop_at=first_sentence_end))
+    assert "T.S. Eliot" in text, text
+    assert text.count(". ") == text.count("T.S. "), text  # one sentence: no further sentence after a full stop
