@@ -1,6 +1,7 @@
 """Chat history in SQLite (data_dir()/history.sqlite3, owner-only). One short-lived connection per call, serialised by
 a lock, so the GUI thread and the chat worker can both use it without sharing a connection. Sources are stored as
-JSON with snippets, which is why "forget" must scrub them here too and VACUUM so the text is gone from the file."""
+JSON with snippets, which is why "forget" must scrub them here too and VACUUM so the text is gone from the file.
+The schema is brought up to date by numbered migrations when the file is first opened (app/history_migrations.py)."""
 from __future__ import annotations
 
 import json
@@ -13,29 +14,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.history_migrations import HistoryTooNew, migrate  # noqa: F401 (HistoryTooNew: callers catch it from here)
 from app.paths import data_dir
 
 FORGOTTEN_ANSWER = "(This answer was removed because a document it used was forgotten.)"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    title TEXT NOT NULL,
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    sources TEXT NOT NULL DEFAULT '[]',
-    model TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, id);
-"""
-
 
 @dataclass(frozen=True)
 class Conversation:
@@ -113,11 +95,9 @@ class History:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         os.chmod(self.path, 0o600)
-        conn = sqlite3.connect(self.path)
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
-            conn.executescript(_SCHEMA)
-            _add_columns(conn)
-            conn.commit()
+            migrate(conn, self.path)  # numbered steps, recorded in the file (app/history_migrations.py)
         finally:
             conn.close()
         self._ready = True
@@ -208,16 +188,3 @@ class History:
                 conn.execute("VACUUM")
             finally:
                 conn.close()
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Columns added after the first release, each guarded, so an older history file opens unchanged apart from
-    them (and two processes adding the same column at once both succeed)."""
-    have = {row[1] for row in conn.execute("PRAGMA table_info(turns)")}
-    for name, decl in (("verified", "INTEGER"), ("draft", "TEXT NOT NULL DEFAULT ''")):
-        if name not in have:
-            try:
-                conn.execute(f"ALTER TABLE turns ADD COLUMN {name} {decl}")
-            except sqlite3.OperationalError as exc:
-                if "duplicate column" not in str(exc):
-                    raise
