@@ -44,11 +44,12 @@ def explain(exc: BaseException, data_dir: Path | None = None) -> str | None:
     index = (data / "index") if data else None
     text = _text(exc)
     code = _errno(exc)
+    from app.history_migrations import HistoryTooNew
     from app.settings import SettingsError
 
     from indexer.exclusions import ExclusionsDamaged
 
-    if any(isinstance(e, (SettingsError, ExclusionsDamaged)) for e in _chain(exc)):
+    if any(isinstance(e, (SettingsError, ExclusionsDamaged, HistoryTooNew)) for e in _chain(exc)):
         return str(exc)
     if code in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in DISK_FULL):
         return (f"Disk full while writing the index at {index or 'the data folder'}: free some space; what was indexed "

@@ -142,3 +142,10 @@ def test_a_file_from_a_newer_cove_is_refused_and_left_unchanged(tmp_path: Path):
     message = str(info.value)
     assert "newer version of Cove" in message and "m003_turn_rating" in message and str(path) in message
     assert _sha(path) == before
+
+
+def test_the_cli_says_so_in_plain_words(tmp_path: Path):
+    from app.faults import explain
+
+    exc = HistoryTooNew("The chat history x was written by a newer version of Cove")
+    assert explain(exc) == str(exc)  # printed as is by `cove`, not as a "HistoryTooNew: ..." traceback hint
