@@ -1,66 +1,22 @@
 """Settings: shipped defaults (settings.json at the repo root / in the package) overridden by the user's file in the
-OS config dir. Unknown keys are kept, bad values are rejected with a message that names the key, and saves are
-atomic so a crash never leaves a half-written file."""
+OS config dir. Every key's type, default and bounds come from app/settings_schema.py: unknown keys are kept, bad
+values are rejected with a message that names the key, typed reads (`get_int("n_ctx")`) fall back to the schema's
+default, and saves are atomic so a crash never leaves a half-written file."""
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import paths
+from app import paths, settings_schema
 
 SETTINGS_FILE = "settings.json"
 
 
 class SettingsError(ValueError):
     """A settings value is invalid; the message says which key and why."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    kind: type | tuple[type, ...]
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-
-
-RULES: dict[str, Rule] = {
-    "version": Rule(int, 1),
-    "watched_folders": Rule(list),
-    "mail_stores": Rule(list),
-    "ignore_globs": Rule(list),
-    "max_file_mb": Rule((int, float), 0.001, 100_000),
-    "embed_batch_size": Rule(int, 1, 4096),
-    "embedder_backend": Rule(str, choices=("onnx-int8", "torch")),  # issue 12: indexer/embedders.py
-    "chunk_tokens": Rule(int, 32, 256),
-    "chunk_overlap_tokens": Rule(int, 0, 128),
-    "search_k": Rule(int, 1, 100),
-    "answer_k": Rule(int, 1, 50),
-    "model_path": Rule(str),
-    "prompt_style": Rule(str, choices=("auto", "completion", "chat")),
-    "n_ctx": Rule(int, 256, 262_144),
-    "n_threads": Rule(int, 0, 512),
-    "n_gpu_layers": Rule(int, -1, 10_000),
-    "max_answer_tokens": Rule(int, 16, 8192),
-    "temperature": Rule((int, float), 0, 2),
-    "min_similarity": Rule((int, float), -1, 1),
-    "debounce_seconds": Rule((int, float), 0, 60),
-    "remember_dropped": Rule(bool),
-    "autostart_tray": Rule(bool),
-    "autostart_headless": Rule(bool),  # issue 12: autostart runs `cove serve` (no window, no tray icon)
-    "model_idle_minutes": Rule((int, float), 0, 10_080),  # issue 12: unload an unused model (0 = never)
-    "theme": Rule(str, choices=("system", "light", "dark")),
-    "ocr": Rule(bool),  # issue 14: read scanned PDF pages and image files with offline OCR
-    # issue 13: limits of the parse workers (indexer/isolation.py) and secrets (indexer/secrets.py)
-    "parse_timeout_s": Rule((int, float), 5, 3600),
-    "parse_memory_mb": Rule((int, float), 128, 65_536),
-    "max_unpacked_mb": Rule((int, float), 1, 100_000),
-    "max_attachment_mb": Rule((int, float), 0.001, 100_000),
-    "index_secrets": Rule(bool),
-}
 
 
 def defaults_path() -> Path:
@@ -77,20 +33,33 @@ def user_settings_path() -> Path:
 
 
 def validate(key: str, value: Any) -> None:
-    rule = RULES.get(key)
-    if rule is None:
-        return  # unknown keys are kept as they are
-    if isinstance(value, bool) and rule.kind is not bool and bool not in (rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)):
+    """Check a value against the schema (app/settings_schema.py); unknown keys are kept as they are."""
+    opt = settings_schema.option(key)
+    if opt is None:
+        return
+    accepted: tuple[type, ...] = (int, float) if opt.kind is float else (opt.kind,)
+    if isinstance(value, bool) and opt.kind in (int, float):
         raise SettingsError(f"setting '{key}': expected a number, got {value!r}")
-    if not isinstance(value, rule.kind):
-        names = rule.kind.__name__ if isinstance(rule.kind, type) else " or ".join(k.__name__ for k in rule.kind)
-        raise SettingsError(f"setting '{key}': expected {names}, got {value!r}")
-    if rule.minimum is not None and value < rule.minimum:
-        raise SettingsError(f"setting '{key}': {value!r} is below the minimum {rule.minimum}")
-    if rule.maximum is not None and value > rule.maximum:
-        raise SettingsError(f"setting '{key}': {value!r} is above the maximum {rule.maximum}")
-    if rule.choices and value not in rule.choices:
-        raise SettingsError(f"setting '{key}': {value!r} is not one of {', '.join(rule.choices)}")
+    if not isinstance(value, accepted):
+        raise SettingsError(f"setting '{key}': expected {' or '.join(k.__name__ for k in accepted)}, got {value!r}")
+    if opt.minimum is not None and value < opt.minimum:
+        raise SettingsError(f"setting '{key}': {value!r} is below the minimum {opt.minimum}")
+    if opt.maximum is not None and value > opt.maximum:
+        raise SettingsError(f"setting '{key}': {value!r} is above the maximum {opt.maximum}")
+    if opt.choices and value not in opt.choices:
+        raise SettingsError(f"setting '{key}': {value!r} is not one of {', '.join(opt.choices)}")
+
+
+def upgrade(values: dict[str, Any]) -> dict[str, Any]:
+    """A user's file brought up to the schema's version by the steps in settings_schema.UPGRADES. No `version` means
+    1 (every file written so far); a file from a newer Cove is kept as it is (keys this Cove knows are still
+    validated, the others kept), so going back to an older Cove never loses settings."""
+    found = values.get("version", 1)
+    validate("version", found)
+    while found < settings_schema.SCHEMA_VERSION:
+        values = {**settings_schema.UPGRADES[found](dict(values)), "version": found + 1}
+        found += 1
+    return values
 
 
 class Settings:
@@ -113,17 +82,46 @@ class Settings:
                 raise SettingsError(f"cannot read {path}: {exc}. Fix or delete the file to use the defaults.") from exc
             if not isinstance(overrides, dict):
                 raise SettingsError(f"{path} must hold a JSON object")
-            for key, value in overrides.items():
-                try:
+            try:
+                overrides = upgrade(overrides)
+                for key, value in overrides.items():
                     validate(key, value)
-                except SettingsError as exc:
-                    raise SettingsError(f"{path}: {exc}") from None
+            except SettingsError as exc:
+                raise SettingsError(f"{path}: {exc}") from None
         return cls(defaults, overrides, path)
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self.overrides:
             return self.overrides[key]
         return self.defaults.get(key, default)
+
+    # typed reads: the schema's default when neither file has the key, never a default repeated at the call site
+    def get_int(self, key: str) -> int:
+        return int(self._typed(key, int))
+
+    def get_float(self, key: str) -> float:
+        return float(self._typed(key, float))
+
+    def get_bool(self, key: str) -> bool:
+        return bool(self._typed(key, bool))
+
+    def get_str(self, key: str) -> str:
+        return str(self._typed(key, str))
+
+    def get_list(self, key: str) -> list[str]:
+        return list(self._typed(key, list))
+
+    def get_paths(self, key: str) -> list[str]:
+        """A list of folders or files, `~` expanded and made absolute."""
+        return [os.path.abspath(os.path.expanduser(p)) for p in self.get_list(key)]
+
+    def _typed(self, key: str, kind: type) -> Any:
+        opt = settings_schema.option(key)
+        if opt is None or opt.kind is not kind:  # a programming error: the key or the accessor is wrong
+            raise TypeError(f"setting '{key}' is not declared as {kind.__name__} in app/settings_schema.py")
+        value = self.get(key, opt.default)
+        validate(key, value)  # also values that bypassed load() and set()
+        return value
 
     def set(self, key: str, value: Any) -> None:
         validate(key, value)

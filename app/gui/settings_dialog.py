@@ -1,5 +1,6 @@
-"""The settings dialog: every key of settings.json with a matching editor (ranges and choices from app.settings'
-rules), validated with app.settings.validate before anything is stored, then saved atomically by Settings.save."""
+"""The settings dialog, built from app/settings_schema.py: one tab per group, one editor per option shown in the
+dialog (its kind, range and choices), its label, and its help as hint and tooltip. Values are validated with
+app.settings.validate before anything is stored, then saved atomically by Settings.save."""
 from __future__ import annotations
 
 import os
@@ -10,40 +11,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
                                QScrollArea, QSizePolicy, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from app.settings import RULES, SettingsError, validate
+from app import settings_schema
+from app.settings import SettingsError, validate
+from app.settings_schema import RELOAD_MODEL, Option
 
-TABS: dict[str, list[str]] = {
-    "Library": ["watched_folders", "mail_stores", "ignore_globs", "max_file_mb", "debounce_seconds",
-                "chunk_tokens", "chunk_overlap_tokens", "embed_batch_size"],
-    "Answers": ["model_path", "prompt_style", "n_ctx", "max_answer_tokens", "temperature", "answer_k", "search_k",
-                "min_similarity", "n_threads", "n_gpu_layers"],
-    "App": ["theme", "remember_dropped", "autostart_tray"],
-}
-LABELS: dict[str, tuple[str, str]] = {
-    "watched_folders": ("Watched folders", "Kept indexed as files change. One folder per line."),
-    "mail_stores": ("Mail stores", "mbox files, Maildir or Thunderbird folders. One per line."),
-    "ignore_globs": ("Ignore patterns", "File name patterns never indexed, such as *.log. One per line."),
-    "max_file_mb": ("Largest file (MB)", "Bigger files are listed as skipped, with the reason."),
-    "debounce_seconds": ("Wait after a change (s)", "A burst of saves is indexed once, this long after the last."),
-    "chunk_tokens": ("Passage length (tokens)", "Applies to files indexed from now on."),
-    "chunk_overlap_tokens": ("Passage overlap (tokens)", "Applies to files indexed from now on."),
-    "embed_batch_size": ("Embedding batch size", "Larger is faster on big machines and uses more memory."),
-    "model_path": ("Model file", "A GGUF file. Empty means the bundled Gemma 3 270M."),
-    "prompt_style": ("Prompt style", "auto: chat template for instruct models, completion for base models."),
-    "n_ctx": ("Context length (tokens)", "Never more than the model supports. Reloads the model."),
-    "max_answer_tokens": ("Longest answer (tokens)", ""),
-    "temperature": ("Temperature", "0 gives the same answer every time; higher is more varied."),
-    "answer_k": ("Passages per answer", "How many retrieved passages the model reads to answer."),
-    "search_k": ("Search results", "How many passages `cove search` and the library search return."),
-    "min_similarity": ("Relevance threshold", "Below this, Cove says it found nothing instead of guessing."),
-    "n_threads": ("CPU threads", "0 lets the model decide."),
-    "n_gpu_layers": ("GPU layers", "0 runs on the CPU; -1 puts every layer on the GPU."),
-    "theme": ("Theme", "system follows your desktop's light or dark setting."),
-    "remember_dropped": ("Remember dropped files", "Keep dropped files in the index after you stop asking "
-                                                   "about them. Off: they are forgotten."),
-    "autostart_tray": ("Start in the tray at login", "Stored for the installer's autostart entry."),
-}
-RELOAD_MODEL = frozenset({"model_path", "prompt_style", "n_ctx", "n_threads", "n_gpu_layers"})
+__all__ = ["RELOAD_MODEL", "SettingsDialog"]
 
 
 class SettingsDialog(QDialog):
@@ -56,10 +28,8 @@ class SettingsDialog(QDialog):
         self.resize(620, 560)
         self.editors: dict[str, QWidget] = {}
         self.tabs = QTabWidget()
-        listed = {k for keys in TABS.values() for k in keys}
-        other = [k for k in RULES if k not in listed and k != "version"]
-        for name, keys in [*TABS.items(), *([("Other", other)] if other else [])]:
-            self.tabs.addTab(self._page(keys), name)
+        for name, options in settings_schema.dialog_groups():
+            self.tabs.addTab(self._page(options), name)
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b;")
@@ -81,16 +51,13 @@ class SettingsDialog(QDialog):
         self.load(settings.as_dict())
 
     # editors --------------------------------------------------------------------------------------------------------
-    def _page(self, keys: list[str]) -> QWidget:
+    def _page(self, options: list[Option]) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        for key in keys:
-            rule = RULES.get(key)
-            if rule is None:
-                continue
-            label, help_text = LABELS.get(key, (key.replace("_", " ").capitalize(), ""))
-            editor = self._editor(key, rule)
+        for opt in options:
+            key, label, help_text = opt.name, opt.label, opt.help
+            editor = self._editor(opt)
             editor.setToolTip(f"{help_text}\n(settings key: {key})".strip())
             editor.setAccessibleName(label)
             self.editors[key] = editor
@@ -124,30 +91,29 @@ class SettingsDialog(QDialog):
         return scroll
 
     @staticmethod
-    def _editor(key: str, rule: Any) -> QWidget:
-        kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
-        if bool in kinds:
+    def _editor(opt: Option) -> QWidget:
+        if opt.kind is bool:
             return QCheckBox()
-        if rule.choices:
+        if opt.choices:
             combo = QComboBox()
-            combo.addItems(list(rule.choices))
+            combo.addItems(list(opt.choices))
             return combo
-        if list in kinds:
+        if opt.kind is list:
             edit = QPlainTextEdit()
             edit.setFixedHeight(72)
             edit.setTabChangesFocus(True)
             return edit
-        if float in kinds:
+        if opt.kind is float:
             spin = QDoubleSpinBox()
             spin.setDecimals(3)
             spin.setSingleStep(0.05)
-            spin.setRange(rule.minimum if rule.minimum is not None else -1e9,
-                          rule.maximum if rule.maximum is not None else 1e9)
+            spin.setRange(opt.minimum if opt.minimum is not None else -1e9,
+                          opt.maximum if opt.maximum is not None else 1e9)
             return spin
-        if int in kinds:
+        if opt.kind is int:
             spin = QSpinBox()
-            spin.setRange(int(rule.minimum) if rule.minimum is not None else -(2**31 - 1),
-                          int(rule.maximum) if rule.maximum is not None else 2**31 - 1)
+            spin.setRange(int(opt.minimum) if opt.minimum is not None else -(2**31 - 1),
+                          int(opt.maximum) if opt.maximum is not None else 2**31 - 1)
             return spin
         return QLineEdit()
 
@@ -178,7 +144,7 @@ class SettingsDialog(QDialog):
                 out[key] = [line.strip() for line in editor.toPlainText().splitlines() if line.strip()]
             elif isinstance(editor, QDoubleSpinBox):
                 value = editor.value()
-                out[key] = int(value) if value.is_integer() and int in _kinds(key) else value
+                out[key] = int(value) if value.is_integer() else value  # a number option keeps 100, not 100.0
             elif isinstance(editor, QSpinBox):
                 out[key] = editor.value()
             elif isinstance(editor, QLineEdit):
@@ -225,7 +191,3 @@ class SettingsDialog(QDialog):
                 self.tabs.setCurrentIndex(i)
         editor.setFocus()
 
-
-def _kinds(key: str) -> tuple[type, ...]:
-    kind = RULES[key].kind
-    return kind if isinstance(kind, tuple) else (kind,)
