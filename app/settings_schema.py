@@ -57,13 +57,6 @@ def _options(*options: Option) -> dict[str, Option]:
 
 LIB, ANS, APP, OTHER = GROUPS
 SCHEMA: dict[str, Option] = _options(
-    # kept by Cove itself (not in the dialog)
-    Option("version", int, SCHEMA_VERSION, "Settings version",
-           "The settings file's format; read when a file from an older Cove is loaded, to upgrade it.", minimum=1),
-    Option("first_run_done", bool, False, "First run done",
-           "Set once the first-run dialog was answered, so it is not proposed again."),
-    Option("recent_models", list, [], "Recent models",
-           "Model files picked recently (newest first, at most 8), offered by the model picker."),
     # Library
     Option("watched_folders", list, [], "Watched folders", "Kept indexed as files change. One folder per line.", LIB),
     Option("mail_stores", list, [], "Mail stores", "mbox files, Maildir or Thunderbird folders. One per line.", LIB),
@@ -125,6 +118,13 @@ SCHEMA: dict[str, Option] = _options(
            "Bigger attachments are listed but not read.", OTHER, 0.001, 100_000),
     Option("index_secrets", bool, False, "Index secrets",
            "Off: private keys, .env files and password exports are skipped.", OTHER),
+    # kept by Cove itself (not in the dialog)
+    Option("version", int, SCHEMA_VERSION, "Settings version",
+           "The settings file's format; read when a file from an older Cove is loaded, to upgrade it.", minimum=1),
+    Option("first_run_done", bool, False, "First run done",
+           "Set once the first-run dialog was answered, so it is not proposed again."),
+    Option("recent_models", list, [], "Recent models",
+           "Model files picked recently (newest first, at most 8), offered by the model picker."),
 )
 
 RELOAD_MODEL: frozenset[str] = frozenset(o.name for o in SCHEMA.values() if o.reload_model)
