@@ -353,7 +353,7 @@ def _save_autostart_setting(enabled: bool, headless: bool | None = None) -> None
 def _autostart_headless_setting() -> bool:
     from app.settings import Settings
 
-    return bool(Settings.load().get("autostart_headless", False))
+    return Settings.load().get_bool("autostart_headless")
 
 
 def serve_command() -> list[str]:

@@ -33,7 +33,7 @@ def forget(core: Any, targets: Sequence[str], *, exclude: bool = True, kind: str
     from app.history import History
 
     absolute = [os.path.abspath(os.path.expanduser(t)) for t in targets]
-    stores = [os.path.abspath(os.path.expanduser(p)) for p in core.settings.get("mail_stores", [])]
+    stores = core.settings.get_paths("mail_stores")
     if exclude:  # first, so no writer anywhere brings them back while we delete
         for path in absolute:
             core.exclusions.add([path], kind or ("mail store" if path in stores else None))
@@ -47,6 +47,8 @@ def forget(core: Any, targets: Sequence[str], *, exclude: bool = True, kind: str
     with core.indexer.writing("forget"):
         removed = core.indexer.remove_paths(absolute)
         purge_old_versions(core.store)
+    if hasattr(core, "roots"):  # issue 15: how a forgotten root got in is not kept either
+        core.roots.forget(absolute)
     history = History()
     scrubbed = history.forget_paths(sorted(set(removed) | set(absolute)))
     return ForgetResult(len(removed), scrubbed, tuple(removed))

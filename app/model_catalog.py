@@ -16,9 +16,12 @@ import os
 import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from app.model_stores import Found, Searched, find_models
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 RESERVE_BYTES = 1_500_000_000
 OVERHEAD_BYTES = 100_000_000
@@ -355,7 +358,7 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def build_catalog(settings: Any = None, *, available: int | None | bool = True,
+def build_catalog(settings: Settings | None = None, *, available: int | None | bool = True,
                   include_bundled: bool = True, assemble: bool = True) -> Catalog:
     """The full list with memory estimates, the recommendation and the configured model marked. `available=True`
     measures free memory now; an int or None overrides it (tests)."""
@@ -363,8 +366,8 @@ def build_catalog(settings: Any = None, *, available: int | None | bool = True,
         from app.settings import Settings
 
         settings = Settings.load()
-    n_ctx = int(settings.get("n_ctx", 4096) or 4096)
-    configured = str(settings.get("model_path", "") or "")
+    n_ctx = settings.get_int("n_ctx")
+    configured = settings.get_str("model_path")
     avail = available_memory() if available is True else (available if available is not False else None)
     cache = _HeaderCache()
     entries: list[ModelEntry] = []

@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-log = logging.getLogger(__name__)
+from app.settings_schema import SCHEMA
 
-DEFAULT_IDLE_MINUTES = 10.0
+log = logging.getLogger(__name__)
 
 
 class IdleUnloader:
@@ -34,9 +34,9 @@ class IdleUnloader:
     def idle_s(self) -> float:
         """The setting in seconds (0 = never unload)."""
         try:
-            minutes = float(self.assistant.core.settings.get("model_idle_minutes", DEFAULT_IDLE_MINUTES))
-        except (TypeError, ValueError):
-            minutes = DEFAULT_IDLE_MINUTES
+            minutes = self.assistant.core.settings.get_float("model_idle_minutes")
+        except ValueError:  # a value that bypassed validation: the timer thread must not die of it
+            minutes = float(SCHEMA["model_idle_minutes"].default)
         return max(0.0, minutes * 60.0)
 
     def idle_for(self) -> float:

@@ -56,7 +56,7 @@ class ChatWorker(QObject):
         from app.llm import model_info
 
         a = self._get_assistant()
-        if not (path or self.core.settings.get("model_path")):
+        if not (path or self.core.settings.get_str("model_path")):
             self.model_state.emit("Preparing the bundled model…")
         a.model_path = path
         resolved = str(a.resolve_model_path())
@@ -111,7 +111,7 @@ class ChatWorker(QObject):
             llm = self._llm(req.id)
             self.event.emit(req.id, Status("Reading the document…"))
             text = document_text(req.path)
-            answer_tokens = int(self.core.settings.get("max_answer_tokens", 384))
+            answer_tokens = self.core.settings.get_int("max_answer_tokens")
             events = summarize(text, llm, stop_event=req.stop, summary_tokens=min(answer_tokens, 256))
             for ev in self._get_assistant().hold(events):  # not unloaded for idleness mid-summary (issue 12)
                 if isinstance(ev, SummaryProgress):

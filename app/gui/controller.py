@@ -197,7 +197,7 @@ class Controller(QObject):
         self._set_state("model", text)
 
     def _model_ready(self, info: Any) -> None:
-        n_ctx = int(self.settings.get("n_ctx", 4096))
+        n_ctx = self.settings.get_int("n_ctx")
         self.window.picker.set_ready(info, n_ctx)
         self._set_state("model", "")
 
@@ -233,7 +233,7 @@ class Controller(QObject):
 
         def saved(changed: frozenset[str]) -> None:
             if "theme" in changed:
-                theme.apply_theme(self.app, str(self.settings.get("theme", "system")))
+                theme.apply_theme(self.app, self.settings.get_str("theme"))
             if changed & RELOAD_MODEL:
                 self.window.picker._populate()
                 self.chat.load_model("")

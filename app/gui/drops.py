@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
+
+if TYPE_CHECKING:
+    from app.gui.index_worker import IndexClient
+    from indexer.progress import IndexProgress
 
 MAIL_EXTENSIONS = frozenset({".eml", ".msg", ".mbox", ".emlx", ".mbx"})
 READABLE = "PDF, Word (.docx), text and Markdown, HTML, EPUB and email (.eml, .msg, mbox)"
@@ -90,7 +94,7 @@ class DropScope(QObject):
     changed = Signal()
     notice = Signal(str)
 
-    def __init__(self, chip: Any, index: Any, settings: Any, parent: QObject | None = None) -> None:
+    def __init__(self, chip: Any, index: IndexClient, settings: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.chip = chip
         self.index = index  # IndexClient
@@ -126,16 +130,14 @@ class DropScope(QObject):
         old = self.paths
         self.paths, self.ready, self.job_id = (), False, None
         self.chip.clear()
-        if not bool(self.settings.get("remember_dropped", True)):
-            watched = [os.path.abspath(p) for p in self.settings.get("watched_folders", [])]
-            doomed = [p for p in old if not any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in watched)]
-            if doomed:
-                self.index.forget(doomed, exclude=False)  # Cove's own clean-up: dropping it again works
+        doomed = self.index.core.dropped_to_release(old)  # the core's rule (remember_dropped, roots kept elsewhere)
+        if doomed:
+            self.index.forget(doomed, exclude=False)  # Cove's own clean-up: dropping it again works
         self.changed.emit()
 
-    def _progress(self, source: str, p: Any) -> None:
-        if source == self.job_id:
-            self.chip.set_progress(p.files_done, p.files_total)
+    def _progress(self, source: str, p: IndexProgress) -> None:
+        if source == self.job_id and p.files_total:  # files and the messages or pages inside them (issue 15)
+            self.chip.set_progress(round(p.fraction * 1000), 1000)
 
     def _finished(self, done: Any) -> None:
         if done.id != self.job_id:

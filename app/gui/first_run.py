@@ -30,7 +30,7 @@ _MAIL_CANDIDATES = ("~/.thunderbird/*/Mail/Local Folders", "~/.thunderbird/*/Ima
 
 
 def needs_first_run(settings: Any) -> bool:
-    return not settings.get(FIRST_RUN_KEY) and not settings.get("watched_folders") and not settings.get("mail_stores")
+    return not (settings.get_bool(FIRST_RUN_KEY) or settings.get_list("watched_folders") or settings.get_list("mail_stores"))
 
 
 def documents_folder() -> str | None:
@@ -134,8 +134,8 @@ class FirstRunDialog(QDialog):
 
     def accept(self) -> None:
         folders, mail = self.selection()
-        self.settings.set("watched_folders", sorted(set(self.settings.get("watched_folders", [])) | set(folders)))
-        self.settings.set("mail_stores", sorted(set(self.settings.get("mail_stores", [])) | set(mail)))
+        self.settings.set("watched_folders", sorted(set(self.settings.get_list("watched_folders")) | set(folders)))
+        self.settings.set("mail_stores", sorted(set(self.settings.get_list("mail_stores")) | set(mail)))
         self.settings.set(FIRST_RUN_KEY, True)
         self.settings.save()
         self.chosen.emit(folders, mail)

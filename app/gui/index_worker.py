@@ -10,13 +10,23 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.gui.models import Forgotten, IndexJob, JobFinished, LibrarySnapshot, Problem, RootCounts
+from app.gui.models import Forgotten, IndexJob, JobFinished, LibrarySnapshot
+from app.library import Origin
 
+if TYPE_CHECKING:
+    from app.core import CoveCore
+    from indexer.exclusions import Exclusion
+    from indexer.progress import IndexProgress
+    from indexer.reembed import ReembedProgress
+    from indexer.watch_state import FolderStatus
+    from indexer.watcher import FolderWatcher
 
+# how a GUI job's paths got into the library (app/library.py); other jobs re-index roots that are already known
+JOB_ORIGIN: dict[str, Origin] = {"drop": "drop"}
 
 
 def plain(exc: BaseException) -> str:
@@ -33,44 +43,6 @@ class ForgetJob:
     exclude: bool = True  # keep them out from now on (issue 13); False only for a drop Cove clears by itself
 
 
-@dataclass(frozen=True)
-class SnapshotRequest:
-    roots: tuple[tuple[str, str], ...]  # (path, "folder" | "mail")
-
-
-def _under(path: str, folder: str) -> bool:
-    folder = folder.rstrip(os.sep)
-    return path == folder or path.startswith(folder + os.sep)
-
-
-def build_snapshot(docs: Any, roots: tuple[tuple[str, str], ...], chunks: int, max_problems: int = 500) -> LibrarySnapshot:
-    """Per-root counts and the list of files that could not be indexed, from the documents table."""
-    counts: dict[str, list[int]] = {path: [0, 0, 0, 0] for path, _ in roots}
-    other = [0, 0, 0, 0]
-    other_paths: list[str] = []
-    problems: list[Problem] = []
-    for d in docs:
-        where = d.source or d.path
-        slot = next((counts[r] for r, _ in roots if _under(where, r) or _under(d.path, r)), None)
-        if slot is None:
-            slot = other
-            if where not in other_paths:
-                other_paths.append(where)
-        if d.status == "indexed":
-            slot[0] += 1
-        elif d.status == "skipped":
-            slot[1] += 1
-        else:
-            slot[2] += 1
-        slot[3] += int(d.n_chunks or 0)
-        if d.status != "indexed" and len(problems) < max_problems:
-            problems.append(Problem(d.path, d.status, d.error or d.status))
-    problems.sort(key=lambda p: (p.status != "error", p.path))
-    root_counts = tuple(RootCounts(path, kind, os.path.exists(path), *counts[path]) for path, kind in roots)
-    return LibrarySnapshot(root_counts, RootCounts("", "other", True, *other, documents=tuple(sorted(other_paths))),
-                           tuple(problems), sum(sum(c[:3]) for c in counts.values()) + sum(other[:3]), chunks)
-
-
 class IndexWorker(QObject):
     state = Signal(str)  # "Loading the search model…"; "" once ready
     ready = Signal()
@@ -82,15 +54,15 @@ class IndexWorker(QObject):
     watcher_event = Signal(object)  # indexer.watcher.WatchEvent
     watcher_started = Signal(str)  # "" when running, else why not
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: CoveCore) -> None:
         super().__init__()
         self.core = core
-        self.watcher: Any = None
+        self.watcher: FolderWatcher | None = None
         self._last_progress = 0.0
         self.reembed_cancel = threading.Event()  # issue 12: set at shutdown
 
-    def _progress_cb(self, source: str):  # type: ignore[no-untyped-def]
-        def cb(p: Any) -> None:
+    def _progress_cb(self, source: str) -> "Callable[[IndexProgress], None]":
+        def cb(p: IndexProgress) -> None:
             now = time.monotonic()
             if p.phase in ("indexing", "scanning") and now - self._last_progress < 0.1:
                 return
@@ -126,7 +98,7 @@ class IndexWorker(QObject):
             if need is None:
                 return
 
-            def cb(p: Any) -> None:
+            def cb(p: ReembedProgress) -> None:
                 now = time.monotonic()
                 if p.phase == "embedding" and now - self._last_progress < 0.5:
                     return
@@ -160,7 +132,8 @@ class IndexWorker(QObject):
     @Slot(object)
     def run(self, job: IndexJob) -> None:
         try:
-            report = self.core.index(list(job.paths), on_progress=self._progress_cb(job.id), cancel=job.cancel)
+            report = self.core.index(list(job.paths), origin=JOB_ORIGIN.get(job.origin),
+                                     on_progress=self._progress_cb(job.id), cancel=job.cancel)
             self.finished.emit(JobFinished(job.id, job.origin, job.paths, report))
         except Exception as exc:
             traceback.print_exc()
@@ -177,11 +150,10 @@ class IndexWorker(QObject):
             traceback.print_exc()
             self.failed.emit(job.id, plain(exc))
 
-    @Slot(object)
-    def refresh(self, request: SnapshotRequest) -> None:
+    @Slot()
+    def refresh(self) -> None:
         try:
-            store = self.core.store
-            self.snapshot.emit(build_snapshot(store.load_documents().values(), request.roots, store.chunk_count()))
+            self.snapshot.emit(self.core.library())  # the same roots, origins and counts as `cove status`
         except Exception as exc:
             traceback.print_exc()
             self.state.emit(f"Could not read the index: {exc}")
@@ -198,7 +170,7 @@ class IndexClient(QObject):
     _warm = Signal()
     _run = Signal(object)
     _forget = Signal(object)
-    _refresh = Signal(object)
+    _refresh = Signal()
     _start_watcher = Signal(object)
     state = Signal(str)
     ready = Signal()
@@ -214,7 +186,7 @@ class IndexClient(QObject):
 
     _ids = itertools.count(1)
 
-    def __init__(self, core: Any, parent: QObject | None = None) -> None:
+    def __init__(self, core: CoveCore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.core = core
         self.thread = QThread()
@@ -247,16 +219,13 @@ class IndexClient(QObject):
 
     # settings-backed lists -------------------------------------------------------------------------------------------
     def watched_folders(self) -> list[str]:
-        return [os.path.abspath(os.path.expanduser(p)) for p in self.core.settings.get("watched_folders", [])]
+        return self.core.settings.get_paths("watched_folders")
 
     def mail_stores(self) -> list[str]:
-        return [os.path.abspath(os.path.expanduser(p)) for p in self.core.settings.get("mail_stores", [])]
-
-    def roots(self) -> tuple[tuple[str, str], ...]:
-        return tuple((p, "folder") for p in self.watched_folders()) + tuple((p, "mail") for p in self.mail_stores())
+        return self.core.settings.get_paths("mail_stores")
 
     @property
-    def watcher(self) -> Any:
+    def watcher(self) -> "FolderWatcher | None":
         return self.worker.watcher
 
     @property
@@ -293,9 +262,9 @@ class IndexClient(QObject):
         return job.id
 
     def refresh(self) -> None:
-        self._refresh.emit(SnapshotRequest(self.roots()))
+        self._refresh.emit()
 
-    def excluded(self) -> list[Any]:
+    def excluded(self) -> "list[Exclusion]":
         """What the user forgot and Cove keeps out (indexer.exclusions.Exclusion: path, kind, since)."""
         return self.core.exclusions.items()
 
@@ -329,8 +298,7 @@ class IndexClient(QObject):
         self.refresh()
 
     def _set_mail_stores(self, stores: list[str]) -> None:
-        self.core.settings.set("mail_stores", stores)
-        self.core.settings.save()
+        self.core.set_mail_stores(stores)
 
     def set_paused(self, paused: bool) -> None:
         if paused == self.paused:
@@ -350,7 +318,7 @@ class IndexClient(QObject):
     def toggle_pause(self) -> None:
         self.set_paused(not self.paused)
 
-    def folder_status(self) -> dict[str, Any]:
+    def folder_status(self) -> "dict[str, FolderStatus]":
         """Live state of each watched folder (indexer.watch_state.FolderStatus) while the watcher runs."""
         w = self.watcher
         if w is None or not w.running:

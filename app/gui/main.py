@@ -75,6 +75,9 @@ def run(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     if args.data_dir:
         os.environ["COVE_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
+    from app.logs import configure as configure_logging
+
+    configure_logging()  # issue 15: worker failures go to the log file (a no-op when `cove` already did it)
     probe_mode = os.environ.get("COVE_STARTUP_PROBE", "")
     if QApplication.instance() is None:
         from app.qt_deps import xcb_problem
@@ -100,9 +103,9 @@ def run(argv: Sequence[str]) -> int:
     core = _load_core()
     if core is None:
         return 1
-    apply_theme(qt_app, str(core.settings.get("theme", "system")))
+    apply_theme(qt_app, core.settings.get_str("theme"))
     qt_app.styleHints().colorSchemeChanged.connect(
-        lambda _s: apply_theme(qt_app, str(core.settings.get("theme", "system"))))
+        lambda _s: apply_theme(qt_app, core.settings.get_str("theme")))
     from app.gui.controller import Controller
 
     ctl = Controller(qt_app, core=core)

@@ -86,11 +86,10 @@ class ModelPicker(QWidget):
         run_task(lambda: discover(settings), done, lambda message: None, owner=self)
 
     def current_path(self) -> str:
-        return str(self.settings.get("model_path", "") or "")
+        return self.settings.get_str("model_path")
 
     def _recent(self) -> list[str]:
-        recent = self.settings.get(RECENT_KEY, [])
-        return [p for p in recent if isinstance(p, str)] if isinstance(recent, list) else []
+        return [p for p in self.settings.get_list(RECENT_KEY) if isinstance(p, str)]
 
     def _populate(self) -> None:
         self.combo.blockSignals(True)
