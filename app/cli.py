@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # file names with non-UTF-8 bytes print as \udcff, never crash the CLI
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    from app.logs import configure as configure_logging
+
+    configure_logging()  # issue 15: once per run, after --data-dir; failures leave their traceback in the log file
     if args.command is None:
         from app.launch import launch_gui
 
@@ -84,7 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # a real failure: say what happened and what to do, no traceback wall
+        import logging
+
         from app.faults import explain  # disk full, data dir unusable, damaged index or settings (issue 13)
+        from app.logs import FILE_ONLY
+
+        logging.getLogger("app.cli").error("cove %s failed", args.command, exc_info=exc, extra=FILE_ONLY)
         from indexer.store import StoreMismatch
 
         plain = str(exc) if isinstance(exc, StoreMismatch) else explain(exc)

@@ -87,6 +87,8 @@ def print_search_hits(hits: list[Any], out: TextIO) -> None:
 def print_status(s: dict[str, Any], out: TextIO) -> None:
     b = s["by_status"]
     out.write(f"Data dir:  {s['data_dir']}\n")
+    if s.get("log"):  # issue 15 (a resident Cove from before it may not say)
+        out.write(f"Log file:  {s['log']}\n")
     out.write(f"Embedder:  {s['embedder']['id']} ({s['embedder']['dim']}-d)\n")
     if s.get("reembed"):  # issue 12: built by another embedder than the settings ask for
         r = s["reembed"]

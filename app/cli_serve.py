@@ -4,10 +4,13 @@ the watched folders, and answers `cove search/ask/status/index` over the owner-o
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(sub: Any) -> None:
@@ -22,9 +25,11 @@ def add_commands(sub: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from app import paths
+    from app.logs import configure as configure_logging
     from app.resident_client import request
     from app.resident_server import ResidentServer, serve_forever
 
+    configure_logging()  # issue 15: a no-op after `cove`'s own set-up; here so every way into serve logs to the file
     server = ResidentServer()
     if not server.start():
         who = ""
@@ -49,10 +54,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             except Exception as exc:  # another Cove (the app, `cove watch`) already watches: serve anyway
                 watcher = None
                 print(f"cove: not watching folders: {exc}", file=sys.stderr)
+                log.info("serve: not watching folders: %s", exc)
         print(f"cove: serving {paths.data_dir()} (pid {server.pid}) on {server.address}; Ctrl-C stops", file=sys.stderr,
               flush=True)
+        log.info("serving %s (pid %d)", paths.data_dir(), server.pid)
         serve_forever(server, stop=stop)
     finally:
+        log.info("serve: stopping")
         if watcher is not None:
             watcher.stop()
         server.stop()

@@ -211,6 +211,7 @@ class CoveCore:
         return self.searcher.search(query, k or int(self.settings.get("search_k", 8)), **kwargs)
 
     def status(self) -> dict[str, Any]:
+        from app.logs import log_path
         from indexer.store import Store
 
         store: Store = self.store
@@ -223,6 +224,7 @@ class CoveCore:
         totals = Counter(d.status for d in docs)
         return {
             "data_dir": str(paths.data_dir()),
+            "log": str(log_path()),  # issue 15: where failures are written (app/logs.py), to look at or send
             "index_dir": str(store.directory),
             "embedder": {"id": store.embedder_id, "dim": store.dim},
             "reembed": self._reembed_json(),  # issue 12: null, or the switch to another embedder, with progress

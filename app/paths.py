@@ -19,12 +19,17 @@ def _owner_only_dir(path: Path) -> Path:
 
 def data_dir() -> Path:
     """The index, chat history and the assembled model live here."""
+    return _owner_only_dir(data_dir_path())
+
+
+def data_dir_path() -> Path:
+    """Where data_dir() is, without creating it (the log file is only made when something is logged)."""
     env = os.environ.get("COVE_DATA_DIR")
     if env:
-        return _owner_only_dir(Path(env).expanduser().resolve())
+        return Path(env).expanduser().resolve()
     from platformdirs import user_data_dir
 
-    return _owner_only_dir(Path(user_data_dir(APP_NAME, appauthor=False)))
+    return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
 def config_dir() -> Path:
@@ -45,6 +50,11 @@ def index_dir() -> Path:
 
 def models_dir() -> Path:
     return _owner_only_dir(data_dir() / "models")
+
+
+def owner_only_dir(path: Path) -> Path:
+    """Create `path` (0700, narrowed if it exists); for files Cove keeps outside the helpers above."""
+    return _owner_only_dir(path)
 
 
 def embedder_cache_dir() -> Path:
