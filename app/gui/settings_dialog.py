@@ -118,8 +118,10 @@ class SettingsDialog(QDialog):
         return QLineEdit()
 
     def load(self, values: dict[str, Any]) -> None:
+        """Show `values`; a key they lack (a shipped settings.json older than the schema) shows the schema's default."""
         for key, editor in self.editors.items():
-            value = values.get(key)
+            opt = settings_schema.option(key)
+            value = values.get(key, opt.default if opt is not None else None)
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
             elif isinstance(editor, QComboBox):
