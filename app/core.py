@@ -35,8 +35,8 @@ class CoveCore:
                 from indexer.embedders import make_embedder
 
                 self._target_embedder = self._embedder or make_embedder(
-                    str(self.settings.get("embedder_backend", "onnx-int8")), paths.embedder_cache_dir(),
-                    batch_size=int(self.settings.get("embed_batch_size", 64)), notify=self._notify)
+                    self.settings.get_str("embedder_backend"), paths.embedder_cache_dir(),
+                    batch_size=self.settings.get_int("embed_batch_size"), notify=self._notify)
             return self._target_embedder
 
     @property
@@ -54,7 +54,7 @@ class CoveCore:
                 old = None
                 if found != target.id and meta.get("schema_version") == str(SCHEMA_VERSION):
                     old = embedder_for_id(found, paths.embedder_cache_dir(),
-                                          batch_size=int(self.settings.get("embed_batch_size", 64)))
+                                          batch_size=self.settings.get_int("embed_batch_size"))
                 self._embedder = old or target
             return self._embedder
 
@@ -122,16 +122,16 @@ class CoveCore:
 
                 s = self.settings
                 config = IndexConfig(
-                    max_file_mb=float(s.get("max_file_mb", 100)),
-                    chunk_tokens=int(s.get("chunk_tokens", 200)),
-                    overlap_tokens=int(s.get("chunk_overlap_tokens", 32)),
-                    ignore_globs=tuple(s.get("ignore_globs", [])),
-                    ocr=bool(s.get("ocr", True)),
-                    parse_timeout_s=float(s.get("parse_timeout_s", 60)),  # issue 13: parse worker limits
-                    parse_memory_mb=float(s.get("parse_memory_mb", 1024)),
-                    max_unpacked_mb=float(s.get("max_unpacked_mb", 256)),
-                    max_attachment_mb=float(s.get("max_attachment_mb", 25)),
-                    index_secrets=bool(s.get("index_secrets", False)),
+                    max_file_mb=s.get_float("max_file_mb"),
+                    chunk_tokens=s.get_int("chunk_tokens"),
+                    overlap_tokens=s.get_int("chunk_overlap_tokens"),
+                    ignore_globs=tuple(s.get_list("ignore_globs")),
+                    ocr=s.get_bool("ocr"),
+                    parse_timeout_s=s.get_float("parse_timeout_s"),  # issue 13: parse worker limits
+                    parse_memory_mb=s.get_float("parse_memory_mb"),
+                    max_unpacked_mb=s.get_float("max_unpacked_mb"),
+                    max_attachment_mb=s.get_float("max_attachment_mb"),
+                    index_secrets=s.get_bool("index_secrets"),
                 )
                 self._indexer = Indexer(self.open_store_for_writing(), self.embedder, config,
                                         exclusions=self.exclusions, lock=self.writer_lock)
@@ -162,7 +162,7 @@ class CoveCore:
             if e.path in {os.path.abspath(os.path.expanduser(p)).rstrip(os.sep) for p in paths_}:
                 lifted.append(e)
         self.exclusions.lift([e.path for e in lifted])
-        stores = [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("mail_stores", [])]
+        stores = self.settings.get_paths("mail_stores")
         back = [e.path for e in lifted if e.kind == "mail store" and e.path not in stores]
         if back:
             self.settings.set("mail_stores", stores + back)
@@ -208,7 +208,7 @@ class CoveCore:
         return self.indexer.index_paths(list(paths_), **kwargs)
 
     def search(self, query: str, k: int | None = None, **kwargs: Any) -> list[Any]:
-        return self.searcher.search(query, k or int(self.settings.get("search_k", 8)), **kwargs)
+        return self.searcher.search(query, k or self.settings.get_int("search_k"), **kwargs)
 
     def status(self) -> dict[str, Any]:
         from app.logs import log_path
@@ -255,7 +255,7 @@ class CoveCore:
 
     # --- live folders (issue 4) ----------------------------------------------------------------------------------
     def watched_folders(self) -> list[str]:
-        return [os.path.abspath(os.path.expanduser(p)) for p in self.settings.get("watched_folders", [])]
+        return self.settings.get_paths("watched_folders")
 
     def set_watched(self, folder: str, watched: bool = True) -> bool:
         """Add or remove a watched folder in the user's settings (saved); a running watcher follows. True if changed."""
@@ -276,7 +276,7 @@ class CoveCore:
         with self._lock:
             self._watcher = FolderWatcher(self.indexer, list(self.watched_folders() if folders is None else folders),
                                           state_dir=paths.data_dir() / "journal",
-                                          debounce_s=float(self.settings.get("debounce_seconds", 0.5)), **kwargs)
+                                          debounce_s=self.settings.get_float("debounce_seconds"), **kwargs)
             return self._watcher
 
     def watch_status(self, docs: Any = None) -> list[dict[str, Any]]:
