@@ -33,7 +33,7 @@ class Assistant:
         self.history = History()
 
     def resolve_model_path(self) -> Path:
-        chosen = self.model_path or str(self.core.settings.get("model_path", "") or "")
+        chosen = self.model_path or self.core.settings.get_str("model_path")
         if chosen:
             path = Path(os.path.expanduser(chosen))
             if not path.is_file():
@@ -50,10 +50,10 @@ class Assistant:
                 from app.llm import LocalLLM
 
                 s = self.core.settings
-                threads = int(s.get("n_threads", 0)) or None
-                self._llm = LocalLLM(self.resolve_model_path(), n_ctx=int(s.get("n_ctx", 4096)), n_threads=threads,
-                                     n_gpu_layers=int(s.get("n_gpu_layers", 0)),
-                                     prompt_style=s.get("prompt_style", "auto"))
+                threads = s.get_int("n_threads") or None
+                self._llm = LocalLLM(self.resolve_model_path(), n_ctx=s.get_int("n_ctx"), n_threads=threads,
+                                     n_gpu_layers=s.get_int("n_gpu_layers"),
+                                     prompt_style=s.get_str("prompt_style"))
                 self._idle.watch()
             self._idle.touch()
             return self._llm
@@ -96,10 +96,10 @@ class Assistant:
         history_pairs = [(t.question, t.answer) for t in turns[-4:]]
         retriever = _FilteredRetriever(self.core.searcher, filters or {})
         events = answer(question, retriever=retriever, llm=self.llm, history_turns=history_pairs,
-                        k=k or int(s.get("answer_k", 5)), scope=scope, email_only=email_only,
-                        stop_event=stop_event, min_similarity=float(s.get("min_similarity", 0.3)),
-                        answer_tokens=int(s.get("max_answer_tokens", 384)),
-                        temperature=float(s.get("temperature", 0.1)),
+                        k=k or s.get_int("answer_k"), scope=scope, email_only=email_only,
+                        stop_event=stop_event, min_similarity=s.get_float("min_similarity"),
+                        answer_tokens=s.get_int("max_answer_tokens"),
+                        temperature=s.get_float("temperature"),
                         embedder=getattr(self.core.searcher, "embedder", None))
         with self._idle.in_use():  # never unloaded mid-answer
             for event in events:
