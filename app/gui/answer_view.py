@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePo
 
 from app.answer_record import REPLACED_PREFIX, Verdict, verdict, verdict_of
 from app.gui import theme
+from app.gui.errors import DetailsButton
 from app.gui.icons import IconLabel, icon
 from app.gui.models import Saved, SourceRef, Status
 from app.gui.safe_browser import SafeTextBrowser, set_answer_markdown
@@ -187,7 +188,11 @@ class TurnWidget(QFrame):
         self.status = QLabel("")
         self.status.setObjectName("Muted")
         self.status.setWordWrap(True)
-        lay.addWidget(self.status)
+        self.details = DetailsButton()  # a failure's "Details…" (app/gui/errors.py); hidden otherwise
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.details, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(status_row)
         self.banner = VerifyBanner()
         lay.addWidget(self.banner)
         self.answer = AnswerBrowser()
@@ -238,6 +243,7 @@ class TurnWidget(QFrame):
         self.state = "failed"
         self.answer.set_markdown(self.answer.markdown)
         self.set_status(f"Something went wrong: {message}", warning=True)
+        self.details.show_for(message)  # the traceback, when the worker sent one (a Failure)
         self.finished.emit(None)
 
     def _done(self, done: Any) -> None:

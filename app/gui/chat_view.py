@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPro
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from app.gui.answer_view import TurnWidget
+from app.gui.errors import DetailsButton
 from app.gui.icons import IconLabel, icon
 
 
@@ -205,6 +206,9 @@ class Notice(QFrame):
         close.clicked.connect(self.deleteLater)
         lay.addWidget(mark, 0, Qt.AlignmentFlag.AlignTop)
         lay.addWidget(self.text, 1)
+        self.details = DetailsButton()  # shown when `text` is a Failure with a traceback (app/gui/errors.py)
+        self.details.show_for(text)
+        lay.addWidget(self.details, 0, Qt.AlignmentFlag.AlignTop)
         lay.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
 
 

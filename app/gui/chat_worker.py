@@ -4,14 +4,17 @@ Event (set directly from the GUI thread) is checked by the model on every token.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
-import traceback
 from typing import Any, Callable, Protocol
 
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.gui.errors import failure
 from app.gui.models import AskRequest, Saved, Status, SummarizeRequest
+
+log = logging.getLogger(__name__)
 
 AssistantFactory = Callable[[Any], Any]  # core -> app.assistant.Assistant (or a test double)
 
@@ -29,7 +32,7 @@ class ChatWorker(QObject):
     model_ready = Signal(object)  # app.llm.ModelInfo
     model_failed = Signal(str)
     event = Signal(str, object)  # request id, Retrieved | Token | Done | Status | Saved
-    failed = Signal(str, str)  # request id, message
+    failed = Signal(str, object)  # request id, app.gui.errors.Failure (the message, with details)
 
     def __init__(self, core: Any, assistant_factory: AssistantFactory | None = None) -> None:
         super().__init__()
@@ -50,7 +53,7 @@ class ChatWorker(QObject):
         try:
             self._load(path or None)
         except Exception as exc:
-            self.model_failed.emit(_message(exc))
+            self.model_failed.emit(failure(log, exc, "loading the language model"))
 
     def _load(self, path: str | None) -> Any:
         from app.llm import model_info
@@ -84,6 +87,7 @@ class ChatWorker(QObject):
         from app.answering import Done
 
         try:
+            log.debug("question: %s", req.question)  # the user's words: only when they turned DEBUG on
             if req.stop.is_set():
                 self.event.emit(req.id, Done("", (), {}, cancelled=True))
                 return
@@ -98,8 +102,7 @@ class ChatWorker(QObject):
                         self.event.emit(req.id, Saved(int(conv)))
                 self.event.emit(req.id, ev)
         except Exception as exc:
-            traceback.print_exc()
-            self.failed.emit(req.id, _message(exc))
+            self.failed.emit(req.id, failure(log, exc, "answering a question"))
 
     @Slot(object)
     def summarize(self, req: SummarizeRequest) -> None:
@@ -129,19 +132,13 @@ class ChatWorker(QObject):
                     timings = {"parts": ev.parts, "rounds": ev.rounds, "total_ms": ev.elapsed_ms}
                     self.event.emit(req.id, Done(ev.summary, (), timings, cancelled=ev.cancelled))
         except Exception as exc:
-            traceback.print_exc()
-            self.failed.emit(req.id, _message(exc))
+            self.failed.emit(req.id, failure(log, exc, "summarizing a document"))
 
     def close(self) -> None:
         """Called after the thread has stopped: the model is no longer in use by anyone."""
         if self.assistant is not None:
             self.assistant.close()
         self.assistant = None
-
-
-def _message(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 600 else text[:600] + "…"
 
 
 class Sink(Protocol):
@@ -249,8 +246,8 @@ class ChatClient(QObject):
         if isinstance(event, Done):
             self.finished.emit(request_id, event)
 
-    @Slot(str, str)
-    def _on_failed(self, request_id: str, message: str) -> None:
+    @Slot(str, object)
+    def _on_failed(self, request_id: str, message: str) -> None:  # a Failure: the sink may offer its details
         sink = self._sink(request_id)
         self._finish(request_id)
         if sink is not None:

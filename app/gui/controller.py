@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.gui import theme
 from app.gui.chat_worker import AssistantFactory, ChatClient
 from app.gui.drops import plan_drop
+from app.gui.errors import reword
 from app.gui.index_worker import IndexClient
 from app.gui.models import SourceRef
 from app.gui.window import MainWindow
@@ -57,7 +58,7 @@ class Controller(QObject):
         self.index.state.connect(self._index_state)
         self.index.progress.connect(self._index_progress)
         self.index.forgotten.connect(self._forgotten)
-        self.index.job_failed.connect(lambda _id, msg: self.window.show_notice(f"Indexing failed: {msg}"))
+        self.index.job_failed.connect(lambda _id, msg: self.window.show_notice(reword(msg, f"Indexing failed: {msg}")))
         self._states = {"model": "", "index": ""}
 
     # life cycle -----------------------------------------------------------------------------------------------------

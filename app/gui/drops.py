@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QMimeData, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from app.gui.errors import reword
+
 if TYPE_CHECKING:
     from app.gui.index_worker import IndexClient
     from indexer.progress import IndexProgress
@@ -92,7 +94,7 @@ class DropScope(QObject):
     """The dropped items one view (main window or popup) is asking about, and the chip that shows them."""
 
     changed = Signal()
-    notice = Signal(str)
+    notice = Signal(object)  # str, or an app.gui.errors.Failure with details
 
     def __init__(self, chip: Any, index: IndexClient, settings: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -163,7 +165,7 @@ class DropScope(QObject):
             self.job_id = None
             self.paths, self.ready = (), False
             self.chip.clear()
-            self.notice.emit(f"The dropped files could not be indexed: {message}")
+            self.notice.emit(reword(message, f"The dropped files could not be indexed: {message}"))
             self.changed.emit()
 
 

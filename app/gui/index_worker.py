@@ -5,15 +5,16 @@ carrying frozen records; nothing heavy (torch, LanceDB) is touched on the GUI th
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.gui.errors import failure
 from app.gui.models import Forgotten, IndexJob, JobFinished, LibrarySnapshot
 from app.library import Origin
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from indexer.reembed import ReembedProgress
     from indexer.watch_state import FolderStatus
     from indexer.watcher import FolderWatcher
+
+log = logging.getLogger(__name__)
 
 # how a GUI job's paths got into the library (app/library.py); other jobs re-index roots that are already known
 JOB_ORIGIN: dict[str, Origin] = {"drop": "drop"}
@@ -44,15 +47,16 @@ class ForgetJob:
 
 
 class IndexWorker(QObject):
-    state = Signal(str)  # "Loading the search model…"; "" once ready
+    # str signals carry app.gui.errors.Failure as `object`, so a failure's details survive the thread hop
+    state = Signal(object)  # "Loading the search model…"; "" once ready; a Failure
     ready = Signal()
     progress = Signal(str, object)  # source ("watcher" or a job id), IndexProgress
     finished = Signal(object)  # JobFinished
-    failed = Signal(str, str)  # job id, message
+    failed = Signal(str, object)  # job id, Failure
     forgotten = Signal(object)  # Forgotten
     snapshot = Signal(object)  # LibrarySnapshot
     watcher_event = Signal(object)  # indexer.watcher.WatchEvent
-    watcher_started = Signal(str)  # "" when running, else why not
+    watcher_started = Signal(object)  # "" when running, else why not (a Failure when it broke)
 
     def __init__(self, core: CoveCore) -> None:
         super().__init__()
@@ -83,8 +87,7 @@ class IndexWorker(QObject):
             self.state.emit("")
             self.ready.emit()
         except Exception as exc:
-            traceback.print_exc()
-            self.state.emit(f"The index cannot be opened: {plain(exc)}")
+            self.state.emit(failure(log, exc, "opening the index", f"The index cannot be opened: {plain(exc)}"))
             return
         self.reembed()
 
@@ -109,8 +112,7 @@ class IndexWorker(QObject):
             done = self.core.reembed(on_progress=cb, cancel=self.reembed_cancel)
             self.state.emit("" if done else "Re-embedding paused; it continues at the next start.")
         except Exception as exc:
-            traceback.print_exc()
-            self.state.emit(f"Re-embedding the index failed: {plain(exc)}")
+            self.state.emit(failure(log, exc, "re-embedding the index", f"Re-embedding the index failed: {plain(exc)}"))
 
     @Slot(object)
     def start_watcher(self, folders: tuple[str, ...]) -> None:
@@ -125,9 +127,9 @@ class IndexWorker(QObject):
             self.watcher = None
             self.watcher_started.emit(f"Another Cove is keeping these folders indexed ({exc})")
         except Exception as exc:
-            traceback.print_exc()
             self.watcher = None
-            self.watcher_started.emit(f"Folder watching is unavailable: {exc}")
+            self.watcher_started.emit(failure(log, exc, "starting the folder watcher",
+                                              f"Folder watching is unavailable: {exc}"))
 
     @Slot(object)
     def run(self, job: IndexJob) -> None:
@@ -136,8 +138,7 @@ class IndexWorker(QObject):
                                      on_progress=self._progress_cb(job.id), cancel=job.cancel)
             self.finished.emit(JobFinished(job.id, job.origin, job.paths, report))
         except Exception as exc:
-            traceback.print_exc()
-            self.failed.emit(job.id, plain(exc))
+            self.failed.emit(job.id, failure(log, exc, "indexing", plain(exc)))
 
     @Slot(object)
     def forget(self, job: ForgetJob) -> None:
@@ -147,16 +148,14 @@ class IndexWorker(QObject):
             result = forget(self.core, list(job.targets), exclude=job.exclude)
             self.forgotten.emit(Forgotten(job.id, job.targets, result.documents, result.history_sources))
         except Exception as exc:
-            traceback.print_exc()
-            self.failed.emit(job.id, plain(exc))
+            self.failed.emit(job.id, failure(log, exc, "forgetting", plain(exc)))
 
     @Slot()
     def refresh(self) -> None:
         try:
             self.snapshot.emit(self.core.library())  # the same roots, origins and counts as `cove status`
         except Exception as exc:
-            traceback.print_exc()
-            self.state.emit(f"Could not read the index: {exc}")
+            self.state.emit(failure(log, exc, "reading the library", f"Could not read the index: {exc}"))
 
     def stop_watcher(self) -> None:
         if self.watcher is not None:
@@ -172,15 +171,15 @@ class IndexClient(QObject):
     _forget = Signal(object)
     _refresh = Signal()
     _start_watcher = Signal(object)
-    state = Signal(str)
+    state = Signal(object)  # str, or a Failure (app/gui/errors.py)
     ready = Signal()
     progress = Signal(str, object)
     job_finished = Signal(object)
-    job_failed = Signal(str, str)
+    job_failed = Signal(str, object)  # job id, Failure
     forgotten = Signal(object)
     snapshot = Signal(object)
     watcher_event = Signal(object)
-    watcher_state = Signal(str)
+    watcher_state = Signal(object)  # str, or a Failure
     paused_changed = Signal(bool)
     busy_changed = Signal(bool)
 
@@ -342,7 +341,7 @@ class IndexClient(QObject):
         self.thread.wait(timeout_ms)
 
     # worker signals ---------------------------------------------------------------------------------------------------
-    @Slot(str)
+    @Slot(object)
     def _on_state(self, text: str) -> None:
         self.state_text = text
         self.state.emit(text)
@@ -358,7 +357,7 @@ class IndexClient(QObject):
                 self.index(self.mail_stores())
         self.refresh()
 
-    @Slot(str)
+    @Slot(object)
     def _on_watcher_started(self, note: str) -> None:
         self.watcher_note = note
         w = self.watcher
@@ -382,7 +381,7 @@ class IndexClient(QObject):
         self.job_finished.emit(done)
         self.refresh()
 
-    @Slot(str, str)
+    @Slot(str, object)
     def _on_failed(self, job_id: str, message: str) -> None:
         self.pending_forgets.discard(job_id)
         self._job_done(job_id)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox,
                                QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from app.gui.errors import DetailsButton
 from app.gui.icons import icon
 from app.gui.models import LibrarySnapshot, short_path
 from app.gui.source_cards import ElidedLabel, open_externally
@@ -162,7 +163,11 @@ class LibraryPanel(QWidget):
         lay.setSpacing(6)
         lay.addLayout(head)
         lay.addLayout(buttons)
-        lay.addWidget(self.state_label)
+        self.state_details = DetailsButton()  # a failure's traceback (app/gui/errors.py)
+        state_row = QHBoxLayout()
+        state_row.addWidget(self.state_label, 1)
+        state_row.addWidget(self.state_details, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(state_row)
         lay.addWidget(self.progress_box)
         lay.addWidget(self.roots, 3)
         lay.addLayout(self._selection_changed_row)
@@ -286,6 +291,7 @@ class LibraryPanel(QWidget):
     def _state(self, text: str) -> None:
         self.state_label.setText(text)
         self.state_label.setVisible(bool(text))
+        self.state_details.show_for(text)
 
     def show_progress(self, _source: str, p: Any) -> None:
         self._hide_timer.stop()

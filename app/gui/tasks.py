@@ -2,18 +2,22 @@
 pool, with the result delivered back on the GUI thread. The function must return a frozen record or a str."""
 from __future__ import annotations
 
-import traceback
+import logging
 from typing import Any, Callable
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from app.gui.errors import Failure, failure
+
+log = logging.getLogger(__name__)
 
 _alive: set["_Relay"] = set()  # keeps relays alive until their result is delivered
 
 
 class _Relay(QObject):
     done = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)  # a Failure (app/gui/errors.py): the message, with details when unexpected
 
 
 class _Runnable(QRunnable):
@@ -28,9 +32,12 @@ class _Runnable(QRunnable):
             result = self.fn()
         except Exception as exc:  # reported to the caller as a message, never a crash
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            if not isinstance(exc, (OSError, ValueError)):
-                traceback.print_exc()
-            self.relay.failed.emit(detail)
+            if isinstance(exc, (OSError, ValueError)):  # expected (an unreadable file): the message says it all
+                log.info("a background task failed: %s", type(exc).__name__)  # its text only at DEBUG: may quote a file
+                log.debug("a background task failed: %s", detail)
+                self.relay.failed.emit(Failure(detail))
+            else:
+                self.relay.failed.emit(failure(log, exc, "a background task", detail))
         else:
             self.relay.done.emit(result)
 
