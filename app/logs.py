@@ -10,9 +10,11 @@ text, questions or answers: code that wants them logs at DEBUG, which only the u
 Third-party libraries log at WARNING and above only, whatever COVE_LOG_LEVEL says (their INFO/DEBUG may quote
 content, and is noise).
 
-Size: 1 MB per file and 3 rotated copies, so at most 4 MB. A logged worker failure with its traceback measured about
-1.3 KB and an INFO line about 120 bytes (tests/app/test_logs.py prints them), so one file holds some 700 failures or
-8,000 events: months of normal use, while a failure loop cannot fill the disk. Only local handlers exist here (a file
+Size: 1 MB per file and 3 rotated copies, so at most 4 MB. Measured records: a chat-worker failure with its traceback
+0.7 KB (tests/gui/test_gui_errors.py prints it), a damaged-index failure raised from deep inside LanceDB 2.1 KB, an INFO
+line about 120 bytes (tests/app/test_logs.py). So one file holds some 500 deep failures or 8,000 events, months of
+normal use (Cove logs a few events per session), while a failure loop cannot fill the disk; and 4 MB is small beside
+an index of hundreds of MB. Only local handlers exist here (a file
 and stderr); nothing in logging may open a socket (tests/app/test_logs.py checks).
 """
 from __future__ import annotations

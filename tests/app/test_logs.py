@@ -173,3 +173,22 @@ def test_logging_never_opens_a_network_handler(cove_data_dir: Path, monkeypatch:
             assert not isinstance(h, network), h
     assert {type(h) for h in logging.getLogger().handlers if type(h).__module__ == "app.logs"} <= \
         {logs.OwnerOnlyRotatingFileHandler, logs._CurrentStderr}
+
+
+def test_cove_serve_logs_to_the_file_and_status_through_it_names_it(tmp_path: Path):
+    from tests.app.serve_helpers import Server, cove
+
+    data = tmp_path / "served-data"
+    server = Server(data, "--no-watch", "--lazy-model")
+    try:
+        server.wait_ready()
+        out = cove(data, "status", "--json")
+        assert out.returncode == 0, out.stderr
+        status = json.loads(out.stdout)
+        assert status["server"] is not None and status["log"] == str(data / "logs" / "cove.log")
+    finally:
+        server.stop()
+    log = data / "logs" / "cove.log"
+    text = log.read_text()
+    assert f"INFO app.cli_serve [MainThread] serving {data}" in text and "serve: stopping" in text
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
