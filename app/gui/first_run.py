@@ -15,7 +15,7 @@ from app.gui.icons import app_icon
 from app.gui.models import short_path
 from app.gui.tasks import run_task
 
-FIRST_RUN_KEY = "first_run_done"  # an extra settings key (unknown keys are kept)
+FIRST_RUN_KEY = "first_run_done"  # declared in app/settings_schema.py (kept by Cove, not in the dialog)
 LOCAL_PROMISE = ("Cove reads your files and email on this computer and builds a private search index here. The "
                  "language model runs here too. Nothing is uploaded, there is no account, and no telemetry is sent; "
                  "a guard blocks every network connection and the window shows the count. You can forget any file "

@@ -18,7 +18,7 @@ from app.gui.tasks import run_task
 
 CHOOSE = "__choose__"
 ON_THIS_COMPUTER = "__on_this_computer__"
-RECENT_KEY = "recent_models"  # an extra settings key (unknown keys are kept by app.settings)
+RECENT_KEY = "recent_models"  # declared in app/settings_schema.py (kept by Cove, not in the dialog)
 
 
 def describe(info: Any, in_use_ctx: int | None = None) -> str:
