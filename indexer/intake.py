@@ -38,9 +38,8 @@ class Intake:
         self.ix = indexer
         self.cfg, self.counter, self.tracker, self.cancel = cfg, counter, tracker, cancel
         c = indexer.config
-        self.options = JobOptions(index_secrets=getattr(c, "index_secrets", False),
-                                  max_unpacked_mb=getattr(c, "max_unpacked_mb", 256.0),
-                                  max_attachment_mb=getattr(c, "max_attachment_mb", 25.0))
+        self.options = JobOptions(index_secrets=c.index_secrets, max_unpacked_mb=c.max_unpacked_mb,
+                                  max_attachment_mb=c.max_attachment_mb)
         self.batch_chunks = max(1, c.write_batch_chunks)
         self.pending: list[Prepared] = []
         self.pending_chunks = 0
@@ -80,12 +79,12 @@ class Intake:
 
     def _pool(self) -> Any:
         """The indexer's parse pool, reused across runs while its settings are the same."""
-        if not getattr(self.ix.config, "isolate", True):
+        if not self.ix.config.isolate:
             return None
         from indexer.isolation import Limits, ParsePool
 
         c = self.ix.config
-        limits = Limits(getattr(c, "parse_timeout_s", 60.0), getattr(c, "parse_memory_mb", 1024.0))
+        limits = Limits(c.parse_timeout_s, c.parse_memory_mb)
         pool = getattr(self.ix, "_parse_pool", None)
         fresh = ParsePool(c.parse_workers, limits, self.cfg, self.options)
         if pool is not None and (pool.setup, pool.limits) == (fresh.setup, fresh.limits) and pool.acquire():
