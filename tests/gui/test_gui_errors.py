@@ -113,3 +113,37 @@ def test_a_failed_background_task_is_logged_and_reported(qtbot: Any, log_file: A
     assert errors == ["KeyError: 'no such page'"] and "Traceback" in errors[0].details
     text = log_file()
     assert "ERROR app.gui.tasks" in text and "a background task failed" in text and "KeyError" in text
+
+
+
+def test_an_index_worker_failure_reaches_the_library_line_with_details(qtbot: Any, log_file: Any) -> None:
+    """Index failures cross the thread as Failure objects (a `str` signal would drop the traceback): a failed job
+    reaches `job_failed` with its details, a failed refresh reaches the library's status line with Details…."""
+    from app.gui.index_worker import IndexClient
+    from app.gui.library import LibraryPanel
+
+    def index(*_a: Any, **_k: Any) -> Any:
+        raise PermissionError(13, "Permission denied", "/home/me/Private/notes.txt")
+
+    def library() -> Any:
+        raise RuntimeError("lance error: the manifest is damaged")
+
+    core = SimpleNamespace(index=index, library=library, settings=SimpleNamespace(get_paths=lambda _key: []))
+    client = IndexClient(core)  # type: ignore[arg-type]
+    try:
+        panel = LibraryPanel(client)
+        qtbot.addWidget(panel)
+        with qtbot.waitSignal(client.job_failed, timeout=30_000) as job:
+            client.index(["/home/me/Private"])
+        message = job.args[1]
+        assert "Permission denied" in message and "PermissionError" in message.details
+        with qtbot.waitSignal(client.state, timeout=30_000):
+            client.refresh()
+        assert panel.state_label.text() == "Could not read the index: lance error: the manifest is damaged"
+        assert not panel.state_details.isHidden() and "RuntimeError: lance error" in panel.state_details.details
+        client.state.emit("Opening the index…")  # an ordinary state: no Details…
+        assert panel.state_details.isHidden()
+    finally:
+        client.shutdown()
+    text = log_file()
+    assert "indexing failed" in text and "reading the library failed" in text and text.count("Traceback") == 2
