@@ -149,3 +149,63 @@ def test_the_cli_says_so_in_plain_words(tmp_path: Path):
 
     exc = HistoryTooNew("The chat history x was written by a newer version of Cove")
     assert explain(exc) == str(exc)  # printed as is by `cove`, not as a "HistoryTooNew: ..." traceback hint
+
+
+
+def test_an_opener_that_waited_for_the_lock_finds_the_work_done(tmp_path: Path):
+    """Another process (here: a second connection) migrates while this opener waits for the write lock: the opener
+    must look again under the lock and do nothing, not run the steps twice."""
+    import threading
+    import time
+
+    path = tmp_path / "history.sqlite3"
+    _v1_file(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the other process holds the write lock
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            History(path).turns(1)
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    opener = threading.Thread(target=open_it)
+    opener.start()
+    time.sleep(1.0)  # the opener has read "nothing applied" and now waits for the lock
+    other.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
+    for name, step in history_migrations.MIGRATIONS:
+        step(other)
+        other.execute("INSERT INTO _migrations(name, applied) VALUES (?, ?)", (name, time.time()))
+    other.execute("COMMIT")
+    other.close()
+    opener.join(timeout=30)
+    assert errors == []
+    assert _recorded(path) == ["m001_initial", "m002_turn_verified_draft"]
+
+
+def test_two_openers_at_once_migrate_once(tmp_path: Path):
+    """The app and `cove serve` (or two threads) opening an old file at the same moment: one migrates, the other
+    waits for its write lock and finds nothing left to do."""
+    import threading
+
+    path = tmp_path / "history.sqlite3"
+    _v1_file(path)
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            History(path).turns(1)
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _recorded(path) == ["m001_initial", "m002_turn_verified_draft"]
+    assert len(History(path).turns(1)) == 2
