@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from indexer.progress import IndexProgress
 
 
 def fmt_eta(seconds: float | None) -> str:
@@ -25,7 +28,7 @@ class ProgressLine:
         self._last = 0.0
         self._width = 0
 
-    def update(self, p: Any) -> None:
+    def update(self, p: "IndexProgress") -> None:
         if not self.enabled:
             return
         now = time.monotonic()
@@ -34,13 +37,11 @@ class ProgressLine:
         self._last = now
         pct = f"{100 * p.fraction:5.1f}%" if p.files_total else "  ...%"
         cur = p.current[-40:] if p.current else ""
-        unit = getattr(p, "file_unit", "")  # issue 13: progress inside a big file (pages, messages, MB, chunks)
-        if unit and cur:
-            done, total = getattr(p, "file_done", 0), getattr(p, "file_total", 0)
-            cur += f" ({done:,}/{total:,} {unit})" if total else f" ({done:,} {unit})"
+        # "file 1/5 · message 37/108": the file of the run and how far inside it (issues 13, 15)
+        where = p.items_text() if p.phase == "indexing" else f"{p.files_done}/{p.files_total} files"
         ocr = f"OCR {p.ocr_pages} pages{' (' + p.ocr_current[-40:] + ')' if p.ocr_current else ''} | " if getattr(
             p, "ocr_pages", 0) or getattr(p, "ocr_current", "") else ""  # issue 14: OCR pages are slow, shown apart
-        line = (f"{p.phase:<9} {p.files_done}/{p.files_total} files {pct} | {p.chunks_done} chunks "
+        line = (f"{p.phase:<9} {where or '0/0 files'} {pct} | {p.chunks_done} chunks "
                 f"({p.chunks_per_s:.1f}/s) | {ocr}ETA {fmt_eta(p.eta_s)} | {p.errors} errors | {cur}")
         if self.tty:
             pad = max(0, self._width - len(line))
@@ -104,6 +105,12 @@ def print_status(s: dict[str, Any], out: TextIO) -> None:
         for kind, counts in s["by_kind"].items():
             parts = ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
             out.write(f"  {kind:<10} {parts}\n")
+    if s.get("roots"):  # issue 15: every root and how it got into the index (the desktop library shows the same)
+        out.write("Library:\n")
+        for r in s["roots"]:
+            counts = f"{r['indexed']} indexed" + "".join(f", {r[k]} {k}" for k in ("skipped", "errors") if r.get(k))
+            where = r["path"] or f"{r.get('documents', 0)} files"
+            out.write(f"  {r['label']}: {where} ({counts}){'' if r['exists'] else ' (missing)'}\n")
     if s.get("watched"):
         out.write("Watched folders:\n")
         for w in s["watched"]:

@@ -23,13 +23,14 @@ def set_sink(sink: Sink | None) -> None:
     _sink, _last = sink, 0.0
 
 
-def beat(done: int, total: int = 0, unit: str = "") -> None:
-    """Report that `done` of `total` units (pages, messages, MB...) of the current file are finished."""
+def beat(done: int, total: int = 0, unit: str = "", *, force: bool = False) -> None:
+    """Report that `done` of `total` units (pages, messages, MB...) of the current file are finished. `force` sends
+    it even inside the minimum interval (a total the writer's progress needs, e.g. the messages of an mbox)."""
     global _last
     if _sink is None:
         return
     now = time.monotonic()
-    if now - _last < MIN_INTERVAL_S and done != total:
+    if now - _last < MIN_INTERVAL_S and done != total and not force:
         return
     _last = now
     _sink(done, total, unit)

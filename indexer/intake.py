@@ -111,18 +111,19 @@ class Intake:
     def _source(self, source: str, stream: Iterator[Message], previous: list[DocRow]) -> None:
         tracker, mail = self.tracker, self.ix._mail
         assert mail is not None
-        tracker.current = source
-        tracker.file_units(0, 0, "")
+        tracker.start_file(source)
         kept: set[str] = set()
         vanished: Prepared | None = None
         partial: Prepared | None = None
         failed = ""
+        is_mail = False
         for msg in stream:
             kind = msg[0]
             if kind == "beat":
                 tracker.file_units(msg[1], msg[2], msg[3])
                 continue
             if kind in ("end", "cancelled"):
+                is_mail = kind == "end" and bool(msg[1])
                 break
             if kind == "failed":
                 failed = msg[1]
@@ -136,6 +137,7 @@ class Intake:
                 written = self._write_chunks([p])
                 if written:
                     tracker.add_chunks(written)
+                    tracker.wrote(source, page=_last_page(p))
                 continue
             for r in mail.resolve(source, [p], self.cfg, self.counter):  # (mail) owners, copies, moves
                 if r.outcome == "vanished":
@@ -154,6 +156,8 @@ class Intake:
                 mail.delete(gone)  # (mail) plain files are simply deleted
             if vanished is not None and not kept:
                 tracker.record(FileOutcome(source, "error", vanished.reason), counts_as_file=False)
+            if is_mail:  # a mailbox is done when its last message is written, so its count reaches the total
+                self._flush()
         tracker.file_done()
 
     def _failure_rows(self, source: str, previous: list[DocRow], kept: set[str], partial: Prepared | None,
@@ -204,9 +208,17 @@ class Intake:
         if self.ix._mail is not None:  # (mail) re-pointed owners and dropped copies, after the rows they depend on
             self.ix._mail.commit()
         self.tracker.add_chunks(written)
+        messages: dict[str, int] = {}
         for p in batch:
             n = p.doc.n_chunks if p.outcome == "indexed" and p.chunks is not None else 0
             self.tracker.record(FileOutcome(p.doc.path, p.outcome, p.reason, n), counts_as_file=False)  # type: ignore[arg-type]
+            source = p.doc.source or p.doc.path
+            if p.doc.path != source:  # an item inside its source file: one message of a mailbox
+                messages[source] = messages.get(source, 0) + 1
+            elif p.chunks:
+                self.tracker.wrote(source, page=_last_page(p))
+        for source, n in messages.items():
+            self.tracker.wrote(source, messages=n)
 
     def _write_chunks(self, batch: list[Prepared]) -> int | None:
         """Embed and upsert the chunks of `batch` in slices of `write_batch_chunks`: how many, or None if cancelled."""
@@ -233,6 +245,16 @@ class Intake:
             return False
         self.ix.store.upsert_chunks(rows, vectors)
         return True
+
+
+def _last_page(p: Prepared) -> int:
+    """The highest page whose chunks are in `p` (0 for documents without pages)."""
+    return max((_page(c) for c in p.chunks or ()), default=0)
+
+
+def _page(chunk: Any) -> int:
+    where = getattr(chunk, "where", chunk)  # the chunk's Locator (indexer/locator.py), or its flat fields before it
+    return int(getattr(where, "page", None) or 0)
 
 
 def _without_callbacks(cfg: PrepareConfig) -> PrepareConfig:

@@ -219,12 +219,14 @@ def iter_mbox(path: str, previous: list[DocRow], config: PrepareConfig, counter:
                 fresh.append((off, end, n_kept + len(fresh) + 1, envelope, chash))
         # New messages are parsed after every reused row reserved its id, so ids never collide.
         released = 0
+        total = n_kept + len(fresh)  # every message the writer receives: its progress counts them (issue 15)
+        beat(n_kept, total, "messages", force=True)
         for i, (off, end, position, envelope, chash) in enumerate(fresh):
             released = _release(data, off, released)
             message = mboxfmt.split_envelope(bytes(data[off:end]))[1]  # type: ignore[index]
             yield _mbox_message(message, envelope, chash, ids, path, off, position, size, mtime, mailbox, config,
                                 counter)
-            beat(i + 1, len(fresh), "messages")
+            beat(n_kept + i + 1, total, "messages")
 
 
 def _release(data: object, upto: int, released: int) -> int:
