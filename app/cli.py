@@ -134,7 +134,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                 raise KeyboardInterrupt
             from indexer.priority import run_low_priority  # low CPU priority: the machine stays usable
 
-            report = run_low_priority(core.index, args.paths, on_progress=progress.update, cancel=cancel)
+            report = run_low_priority(core.index, args.paths, origin="cli", on_progress=progress.update,
+                                      cancel=cancel)  # origin: the library says "indexed with cove index" (issue 15)
     except KeyboardInterrupt:
         cancel.set()
         progress.finish()

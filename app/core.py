@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Sequence
 
 from app import paths
+from app.library import LibrarySnapshot, Origin, RootLog, build_snapshot, dropped_to_release, library_roots, roots_json
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from indexer.progress import IndexReport, ProgressCallback
+    from indexer.store import DocRow
 
 
 class CoveCore:
@@ -24,6 +30,7 @@ class CoveCore:
         self._query_embedder: Any = None  # issue 12: queries embedded without torch, see `query_embedder`
         self._watcher: Any = None  # issue 4: the folder watcher, once `watcher()` made one
         self._exclusions: Any = None  # issue 13: forgotten paths, see indexer/exclusions.py
+        self.roots = RootLog(paths.data_dir())  # issue 15: how each root got into the index (app/library.py)
         self._lock = threading.RLock()
 
     # --- lazily built parts --------------------------------------------------------------------------------------
@@ -200,12 +207,18 @@ class CoveCore:
             return self._query_embedder
 
     # --- operations ----------------------------------------------------------------------------------------------
-    def index(self, paths_: Sequence[str], **kwargs: Any) -> Any:
+    def index(self, paths_: Sequence[str], *, origin: Origin | None = None, on_progress: ProgressCallback | None = None,
+              cancel: threading.Event | None = None, remove_missing: bool = True) -> IndexReport:
+        """Index files and folders. `origin` records how they came in ("cli" for `cove index`, "drop" for a drag onto
+        the window), so the library and `cove status` can say so; None for re-indexing what is already a root."""
         if threading.current_thread() is not threading.main_thread():
             from indexer.priority import lower_this_thread
 
             lower_this_thread()  # a worker thread that indexes (GUI, server) stays low priority (issue 12)
-        return self.indexer.index_paths(list(paths_), **kwargs)
+        if origin is not None:
+            self.roots.record(paths_, origin)
+        return self.indexer.index_paths(list(paths_), on_progress=on_progress, cancel=cancel,
+                                        remove_missing=remove_missing)
 
     def search(self, query: str, k: int | None = None, **kwargs: Any) -> list[Any]:
         return self.searcher.search(query, k or self.settings.get_int("search_k"), **kwargs)
@@ -216,6 +229,7 @@ class CoveCore:
 
         store: Store = self.store
         docs = store.load_documents().values()
+        library = self.library(docs)
         by_kind: dict[str, Counter[str]] = {}
         for d in docs:
             by_kind.setdefault(d.kind or "file", Counter())[d.status] += 1
@@ -236,6 +250,7 @@ class CoveCore:
             "ocr_documents": sum(1 for d in docs if d.ocr_pages),
             "problems": errors,
             "watched": self.watch_status(docs),
+            "roots": roots_json(library),  # issue 15: every root with how it got there (origin) and its counts
             "excluded": [{"path": e.path, "kind": e.kind, "since": e.since} for e in self.exclusions.items()],
             "writer": self._writer_json(),
         }
@@ -252,6 +267,32 @@ class CoveCore:
         """Who holds the writer lock right now (None when nobody writes)."""
         h = self.writer_lock.holder()
         return None if h is None else {"pid": h.pid, "what": h.what, "since": h.since}
+
+    # --- the library (issue 15): roots, their origins and counts -----------------------------------------------------
+    def mail_stores(self) -> list[str]:
+        return self.settings.get_paths("mail_stores")
+
+    def set_mail_stores(self, stores: Sequence[str]) -> None:
+        self.settings.set("mail_stores", [os.path.abspath(os.path.expanduser(p)) for p in stores])
+        self.settings.save()
+
+    def library_roots(self) -> list[tuple[str, Origin]]:
+        """Every root and how it got there: watched folders and mail stores (settings), then the logged ones."""
+        return library_roots(self.watched_folders(), self.mail_stores(), self.roots.items())
+
+    def library(self, docs: Iterable[DocRow] | None = None, max_problems: int = 500) -> LibrarySnapshot:
+        """Per-root counts, origins and problems: what the desktop library shows and `cove status` prints."""
+        store = self.store
+        if docs is None:
+            docs = store.load_documents().values()
+        return build_snapshot(docs, self.library_roots(), store.chunk_count(), max_problems)
+
+    def dropped_to_release(self, dropped: Sequence[str]) -> list[str]:
+        """Dropped items the user stopped asking about that leave the index again: none while `remember_dropped` is
+        on; else those not also inside a watched folder, mail store or folder indexed with `cove index`."""
+        if self.settings.get_bool("remember_dropped"):
+            return []
+        return dropped_to_release(dropped, self.library_roots())
 
     # --- live folders (issue 4) ----------------------------------------------------------------------------------
     def watched_folders(self) -> list[str]:

@@ -297,7 +297,7 @@ class ResidentServer:
                 core.close()  # drop the open (mismatched) store; the next open rebuilds it
             core.open_store_for_writing(rebuild=rebuild)
             core.indexer.on_wait = notice
-            return core.index(paths_, on_progress=progress, cancel=cancel)
+            return core.index(paths_, origin="cli", on_progress=progress, cancel=cancel)  # only `cove index` asks
         finally:
             events.put(None)
 
