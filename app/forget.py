@@ -49,8 +49,6 @@ def forget(core: Any, targets: Sequence[str], *, exclude: bool = True, kind: str
         purge_old_versions(core.store)
     if hasattr(core, "roots"):  # issue 15: how a forgotten root got in is not kept either
         core.roots.forget(absolute)
-    if hasattr(core, "roots"):  # issue 15: how a forgotten root got in is not kept either
-        core.roots.forget(absolute)
     history = History()
     scrubbed = history.forget_paths(sorted(set(removed) | set(absolute)))
     return ForgetResult(len(removed), scrubbed, tuple(removed))
