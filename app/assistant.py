@@ -9,10 +9,19 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.answering import AnswerEvent, Done, answer
+from app.summarize import SummaryEvent
+
+
+@dataclass(frozen=True)
+class SummarySaved:
+    """The summary was stored as a turn of this conversation (sent just before the final SummaryDone)."""
+
+    conversation_id: int
 
 
 class ModelNotFound(FileNotFoundError):
@@ -106,6 +115,28 @@ class Assistant:
                 if isinstance(event, Done):
                     self.last_conversation_id = self._remember(question, event, conversation_id)
                 yield event
+
+    def summarize(self, path: str, *, conversation_id: int | None = None,
+                  stop_event: threading.Event | None = None) -> Iterator[SummaryEvent | SummarySaved]:
+        """Summarise one document with the local model (map-reduce past n_ctx, app/summarize.py) and save the summary
+        to history as a turn citing the document (a new conversation when None): `SummarySaved` comes just before
+        the final `SummaryDone`. The model is held (not unloaded for idleness) until it is done."""
+        from app.history import StoredSource
+        from app.summarize import SummaryDone, document_text, summarize
+
+        llm = self.llm
+        text = document_text(path)
+        answer_tokens = self.core.settings.get_int("max_answer_tokens")
+        events = summarize(text, llm, stop_event=stop_event, summary_tokens=min(answer_tokens, 256))
+        for ev in self.hold(events):
+            if isinstance(ev, SummaryDone) and ev.summary:
+                name = os.path.basename(path)
+                conv = conversation_id or self.history.create_conversation(f"Summary of {name}"[:60])
+                self.history.add_turn(conv, f"Summarize {name}", ev.summary,
+                                      [StoredSource(1, path, snippet=text[:240])], model=llm.name)
+                self.last_conversation_id = conv
+                yield SummarySaved(conv)
+            yield ev
 
     def _remember(self, question: str, done: Done, conversation_id: int | None) -> int:
         from app.history import StoredSource

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -16,10 +15,15 @@ from app.gui.models import AskRequest, Saved, Status, SummarizeRequest
 
 log = logging.getLogger(__name__)
 
-AssistantFactory = Callable[[Any], Any]  # core -> app.assistant.Assistant (or a test double)
+if TYPE_CHECKING:
+    from app.assistant import Assistant
+    from app.core import CoveCore
+    from app.llm import LocalLLM
+
+AssistantFactory = Callable[["CoveCore"], "Assistant"]  # core -> app.assistant.Assistant (or a subclass in tests)
 
 
-def default_assistant(core: Any) -> Any:
+def default_assistant(core: CoveCore) -> Assistant:
     from app.assistant import Assistant
 
     return Assistant(core)
@@ -34,14 +38,14 @@ class ChatWorker(QObject):
     event = Signal(str, object)  # request id, Retrieved | Token | Done | Status | Saved
     failed = Signal(str, object)  # request id, app.gui.errors.Failure (the message, with details)
 
-    def __init__(self, core: Any, assistant_factory: AssistantFactory | None = None) -> None:
+    def __init__(self, core: CoveCore, assistant_factory: AssistantFactory | None = None) -> None:
         super().__init__()
         self.core = core
         self._factory = assistant_factory or default_assistant
-        self.assistant: Any = None
+        self.assistant: Assistant | None = None
         self.loaded_path: str | None = None
 
-    def _get_assistant(self) -> Any:
+    def _get_assistant(self) -> Assistant:
         if self.assistant is None:
             self.assistant = self._factory(self.core)
         return self.assistant
@@ -55,7 +59,7 @@ class ChatWorker(QObject):
         except Exception as exc:
             self.model_failed.emit(failure(log, exc, "loading the language model"))
 
-    def _load(self, path: str | None) -> Any:
+    def _load(self, path: str | None) -> LocalLLM:
         from app.llm import model_info
 
         a = self._get_assistant()
@@ -75,7 +79,7 @@ class ChatWorker(QObject):
         self.model_ready.emit(llm.info)
         return llm
 
-    def _llm(self, request_id: str) -> Any:
+    def _llm(self, request_id: str) -> LocalLLM:
         if self.loaded_path is None:
             self.event.emit(request_id, Status("Loading the model…"))
             return self._load(self._get_assistant().model_path)
@@ -106,29 +110,23 @@ class ChatWorker(QObject):
 
     @Slot(object)
     def summarize(self, req: SummarizeRequest) -> None:
+        """Thread plumbing around `Assistant.summarize` (which reads, summarises and saves to history)."""
         from app.answering import Done, Token
-        from app.history import StoredSource
-        from app.summarize import SummaryDone, SummaryProgress, SummaryToken, document_text, summarize
+        from app.assistant import SummarySaved
+        from app.summarize import SummaryDone, SummaryProgress, SummaryToken
 
         try:
-            llm = self._llm(req.id)
+            self._llm(req.id)
             self.event.emit(req.id, Status("Reading the document…"))
-            text = document_text(req.path)
-            answer_tokens = self.core.settings.get_int("max_answer_tokens")
-            events = summarize(text, llm, stop_event=req.stop, summary_tokens=min(answer_tokens, 256))
-            for ev in self._get_assistant().hold(events):  # not unloaded for idleness mid-summary (issue 12)
+            for ev in self._get_assistant().summarize(req.path, conversation_id=req.conversation_id,
+                                                      stop_event=req.stop):
                 if isinstance(ev, SummaryProgress):
                     self.event.emit(req.id, Status(ev.describe()))
                 elif isinstance(ev, SummaryToken):
                     self.event.emit(req.id, Token(ev.text))
+                elif isinstance(ev, SummarySaved):
+                    self.event.emit(req.id, Saved(ev.conversation_id))
                 elif isinstance(ev, SummaryDone):
-                    history = self._get_assistant().history
-                    name = os.path.basename(req.path)
-                    conv = req.conversation_id or history.create_conversation(f"Summary of {name}"[:60])
-                    if ev.summary:
-                        history.add_turn(conv, f"Summarize {name}", ev.summary,
-                                         [StoredSource(1, req.path, snippet=text[:240])], model=llm.name)
-                        self.event.emit(req.id, Saved(conv))
                     timings = {"parts": ev.parts, "rounds": ev.rounds, "total_ms": ev.elapsed_ms}
                     self.event.emit(req.id, Done(ev.summary, (), timings, cancelled=ev.cancelled))
         except Exception as exc:
@@ -161,7 +159,7 @@ class ChatClient(QObject):
 
     _ids = itertools.count(1)
 
-    def __init__(self, core: Any, assistant_factory: AssistantFactory | None = None,
+    def __init__(self, core: CoveCore, assistant_factory: AssistantFactory | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thread = QThread()

@@ -13,11 +13,16 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QHeaderView, QL
 
 from app.gui.errors import DetailsButton
 from app.gui.icons import icon
-from app.gui.models import LibrarySnapshot, short_path
+from app.gui.models import LibrarySnapshot, RootCounts, short_path
+from indexer.progress import IndexProgress
 from app.gui.source_cards import ElidedLabel, open_externally
 
+BAR_STEPS = 1000  # the bar shows `IndexProgress.fraction` (files plus the part of the current file) in 0.1 % steps
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FORGOTTEN_ROLE = Qt.ItemDataRole.UserRole + 1  # an item the user forgot: kept out until "Index again" (issue 13)
+ORIGIN_ROLE = Qt.ItemDataRole.UserRole + 2  # how a root got into the library (app/library.py, issue 15)
+# the State column of a root nobody watches: how it got here ("watched" roots show the watcher's live state)
+ORIGIN_STATE = {"mail": "indexed", "cli": "indexed with cove index", "watched": "not watched"}
 
 
 def eta_text(seconds: float | None) -> str:
@@ -28,7 +33,7 @@ def eta_text(seconds: float | None) -> str:
     return f"about {round(seconds / 60)} min left"
 
 
-def progress_text(p: Any) -> str:
+def progress_text(p: IndexProgress) -> str:
     if p.phase == "scanning":
         return "Looking for files…"
     if p.phase == "finishing":
@@ -38,7 +43,7 @@ def progress_text(p: Any) -> str:
         extra = "".join(f", {n} {what}" for n, what in ((p.skipped, "skipped"), (p.errors, "with errors"),
                                                           (p.removed, "removed")) if n)
         return ("Paused: " if p.phase == "cancelled" else "Done: ") + c + extra
-    bits = [f"Indexing {p.files_done:,} of {p.files_total:,} files"]
+    bits = [f"Indexing {p.items_text()}"]  # "file 1/5 · message 37/108" (the CLI line's wording; issue 15)
     if p.chunks_per_s:
         bits.append(f"{p.chunks_per_s:.0f} chunks/s")
     if p.eta_s is not None:
@@ -293,13 +298,13 @@ class LibraryPanel(QWidget):
         self.state_label.setVisible(bool(text))
         self.state_details.show_for(text)
 
-    def show_progress(self, _source: str, p: Any) -> None:
+    def show_progress(self, _source: str, p: IndexProgress) -> None:
         self._hide_timer.stop()
         self.progress_box.show()
         self.progress_label.setText(progress_text(p))
-        if p.files_total and p.phase == "indexing":
-            self.progress.setRange(0, p.files_total)
-            self.progress.setValue(p.files_done)
+        if p.files_total and p.phase == "indexing":  # files and the messages or pages inside the current one
+            self.progress.setRange(0, BAR_STEPS)
+            self.progress.setValue(round(p.fraction * BAR_STEPS))
         elif p.phase in ("done", "cancelled"):
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
@@ -315,24 +320,25 @@ class LibraryPanel(QWidget):
         expanded = {self.roots.topLevelItem(i).data(0, PATH_ROLE) for i in range(self.roots.topLevelItemCount())
                     if self.roots.topLevelItem(i).isExpanded()}
         self.roots.clear()
-        for root in snap.roots:
+        for root in snap.roots:  # how each root got here is the core's record (app/library.py), never a guess
+            if root.origin == "drop":
+                continue
             item = QTreeWidgetItem([short_path(root.path), "", counts_text(root.indexed, root.skipped, root.errors)])
             item.setIcon(0, icon("mail" if root.kind == "mail" else "folder"))
             item.setData(0, PATH_ROLE, root.path)
+            item.setData(0, ORIGIN_ROLE, root.origin)
             item.setToolTip(0, root.path)
+            item.setToolTip(1, root.label)
             self.roots.addTopLevelItem(item)
+        dropped = snap.of("drop")
+        if dropped:
+            self._add_group("Dropped files", "drop", [(r.path, r.label, r) for r in dropped])
         other = snap.other
-        if other.documents:
-            item = QTreeWidgetItem(["Dropped and other files", "indexed",
-                                    counts_text(other.indexed, other.skipped, other.errors)])
-            item.setIcon(0, icon("drop"))
-            for path in other.documents:
-                child = QTreeWidgetItem([os.path.basename(path), "", ""])
-                child.setData(0, PATH_ROLE, path)
-                child.setToolTip(0, path)
-                item.addChild(child)
-            self.roots.addTopLevelItem(item)
-            item.setExpanded(True)
+        if other.documents:  # in the index from before Cove recorded origins: said as it is
+            group = self._add_group("Indexed files", "folder", [(p, "", None) for p in other.documents],
+                                    counts_text(other.indexed, other.skipped, other.errors))
+            group.setText(1, "how is not recorded")
+            group.setToolTip(1, "Indexed before Cove recorded how files came in (watched, mail, cove index, dropped)")
         self._add_forgotten()
         for i in range(self.roots.topLevelItemCount()):
             it = self.roots.topLevelItem(i)
@@ -355,6 +361,24 @@ class LibraryPanel(QWidget):
         self.problems_title.setText(f"Problems ({n})" if n else "Problems: none")
         self.problems.setVisible(bool(n))
         self._update_states()
+
+    def _add_group(self, title: str, icon_name: str, rows: list[tuple[str, str, RootCounts | None]],
+                   counts: str = "") -> QTreeWidgetItem:
+        """A group of roots or files (dropped ones, ones indexed before origins were recorded), each forgettable."""
+        if not counts:
+            rs = [r for _, _, r in rows if r is not None]
+            counts = counts_text(sum(r.indexed for r in rs), sum(r.skipped for r in rs), sum(r.errors for r in rs))
+        group = QTreeWidgetItem([title, "", counts])
+        group.setIcon(0, icon(icon_name))
+        for path, label, r in rows:
+            child = QTreeWidgetItem([os.path.basename(path) or path, label,
+                                     counts_text(r.indexed, r.skipped, r.errors) if r is not None else ""])
+            child.setData(0, PATH_ROLE, path)
+            child.setToolTip(0, path)
+            group.addChild(child)
+        self.roots.addTopLevelItem(group)
+        group.setExpanded(True)
+        return group
 
     def _add_forgotten(self) -> None:
         """Forgotten items, listed so the user sees what Cove keeps out and can bring one back."""
@@ -394,5 +418,5 @@ class LibraryPanel(QWidget):
             elif not self.client.is_ready:
                 state = "starting"
             else:
-                state = "indexed" if path in self.client.mail_stores() else "not watched"
+                state = ORIGIN_STATE.get(item.data(0, ORIGIN_ROLE) or "", "not watched")
             item.setText(1, state)

@@ -156,7 +156,7 @@ class SummarizeRequest:
 class IndexJob:
     id: str
     paths: tuple[str, ...]
-    origin: str = "library"  # library | drop | watcher
+    origin: str = "library"  # library | drop | watcher (a drop is recorded as such: app/library.py)
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
@@ -176,34 +176,8 @@ class Forgotten:
     history_sources: int
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    status: str  # skipped | error
-    reason: str
-
-
-@dataclass(frozen=True)
-class RootCounts:
-    """Counts of one watched folder or mail store, as found in the index."""
-
-    path: str
-    kind: str  # folder | mail | other
-    exists: bool
-    indexed: int = 0
-    skipped: int = 0
-    errors: int = 0
-    chunks: int = 0
-    documents: tuple[str, ...] = ()  # for "other": the paths (dropped files), so each can be forgotten
-
-
-@dataclass(frozen=True)
-class LibrarySnapshot:
-    roots: tuple[RootCounts, ...]
-    other: RootCounts  # documents under no root: dropped files, forgotten folders' leftovers
-    problems: tuple[Problem, ...]
-    documents: int
-    chunks: int
+# The library's records are the core's (app/library.py): the desktop library shows what `cove status` prints.
+from app.library import LibrarySnapshot, Problem, RootCounts  # noqa: E402,F401
 
 
 @dataclass(frozen=True)
