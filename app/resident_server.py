@@ -150,10 +150,10 @@ class ResidentServer:
             if self._assistant is None:
                 if self._assistant_factory is not None:
                     self._assistant = self._assistant_factory(self.core)
-                else:
-                    from app.assistant import Assistant
+                else:  # the one model of this process: the desktop app's chat shares it (app/shared_assistant.py)
+                    from app.shared_assistant import shared_assistant
 
-                    self._assistant = Assistant(self.core)
+                    self._assistant = shared_assistant(self.core)
             return self._assistant
 
     # --- connections ---------------------------------------------------------------------------------------------

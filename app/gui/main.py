@@ -107,8 +107,9 @@ def run(argv: Sequence[str]) -> int:
     qt_app.styleHints().colorSchemeChanged.connect(
         lambda _s: apply_theme(qt_app, core.settings.get_str("theme")))
     from app.gui.controller import Controller
+    from app.shared_assistant import shared_assistant
 
-    ctl = Controller(qt_app, core=core)
+    ctl = Controller(qt_app, core=core, assistant_factory=shared_assistant)  # one model with the resident API below
     bridge = None
     if not probe_mode:
         bridge = single_instance.InstanceBridge(ctl)
