@@ -156,8 +156,9 @@ def _stored_source(s: Any, stored: Any) -> Any:
     """A reopened conversation shows the same evidence: the evidence sentence is kept as the snippet."""
     ev = s.evidence[0] if getattr(s, "evidence", ()) else None
     if ev is None:
-        return stored(s.n, s.hit.path, s.hit.page, s.hit.section or s.hit.locator, s.hit.doc_id, s.hit.snippet())
-    return stored(s.n, s.hit.path, s.hit.page, s.hit.section or s.hit.locator, s.hit.doc_id, ev.text,
+        return stored(s.n, s.hit.path, s.hit.where.page, s.hit.where.section or s.hit.locator, s.hit.doc_id,
+                      s.hit.snippet())
+    return stored(s.n, s.hit.path, s.hit.where.page, s.hit.where.section or s.hit.locator, s.hit.doc_id, ev.text,
                   ev.start, ev.end)
 
 

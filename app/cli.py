@@ -214,8 +214,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def hit_json(h: Any, n: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {} if n is None else {"n": n}
-    out.update({"path": h.path, "title": h.title, "kind": h.kind, "page": h.page, "section": h.section,
-                "line_start": h.line_start, "line_end": h.line_end, "part": h.part, "score": round(h.score, 6),
+    out.update({"path": h.path, "title": h.title, "kind": h.kind, **h.where.columns(), "score": round(h.score, 6),
                 "similarity": round(h.similarity, 4), "snippet": h.snippet(), "doc_id": h.doc_id,
                 "chunk_id": h.chunk_id})
     if h.kind == "email":

@@ -162,7 +162,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
 
 
 def to_evidence(c: Candidate, hits: Sequence[SearchHit]) -> Evidence:
-    return Evidence(c.text, c.span.start, c.span.end, hits[c.source].page, round(c.score, 4))
+    return Evidence(c.text, c.span.start, c.span.end, hits[c.source].where.page, round(c.score, 4))
 
 
 # verification --------------------------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ never crossing a locator boundary (page, section, email part), so every chunk ci
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol, Sequence
 
 from indexer.documents import Block
+from indexer.locator import NOWHERE, Locator
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？])\s+|\n+")
 
@@ -27,11 +28,7 @@ class TokenCounter(Protocol):
 class Chunk:
     ordinal: int
     text: str
-    page: int | None = None
-    section: str = ""
-    line_start: int | None = None
-    line_end: int | None = None
-    part: str = ""
+    where: Locator = NOWHERE
 
 
 class HFTokenCounter:
@@ -72,7 +69,7 @@ def default_token_counter() -> HFTokenCounter:
 
 
 def _locator(block: Block) -> tuple[object, ...]:
-    return (block.page, block.section, block.part)
+    return (block.where.page, block.where.section, block.where.part)
 
 
 @dataclass
@@ -100,11 +97,11 @@ def _units(group: list[Block], counter: TokenCounter, max_tokens: int) -> list[t
     units: list[tuple[_Unit, Block]] = []
     for (text, block, para), n in zip(raw, counts):
         if n <= max_tokens:
-            units.append((_Unit(text, n, block.line_start, block.line_end, para), block))
+            units.append((_Unit(text, n, block.where.line_start, block.where.line_end, para), block))
             continue
         for piece in counter.split_to_fit(text, max_tokens):
-            units.append((_Unit(piece, min(max_tokens, counter.count_many([piece])[0]), block.line_start,
-                                block.line_end, para), block))
+            units.append((_Unit(piece, min(max_tokens, counter.count_many([piece])[0]), block.where.line_start,
+                                block.where.line_end, para), block))
     return units
 
 
@@ -199,8 +196,8 @@ class _Packer:
         assert head is not None
         lines = [u.line_start for u in window if u.line_start is not None]
         ends = [u.line_end for u in window if u.line_end is not None]
-        chunk = Chunk(ordinal=self.ordinal, text=_join(window), page=head.page, section=head.section,
-                      line_start=min(lines) if lines else None, line_end=max(ends) if ends else None, part=head.part)
+        where = replace(head.where, line_start=min(lines) if lines else None, line_end=max(ends) if ends else None)
+        chunk = Chunk(ordinal=self.ordinal, text=_join(window), where=where)
         self.ordinal += 1
         return chunk
 

@@ -9,19 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from indexer.locator import NOWHERE, Locator
+
 Status = Literal["indexed", "skipped", "error"]
 
 
 @dataclass(frozen=True)
 class Block:
-    """A run of text with its locator. `section` is a heading path joined with " › "."""
+    """A run of text with where it sits (PDF page, heading path, line range, email part)."""
 
     text: str
-    page: int | None = None
-    section: str = ""
-    line_start: int | None = None
-    line_end: int | None = None
-    part: str = ""
+    where: Locator = NOWHERE
 
 
 @dataclass(frozen=True)

@@ -227,8 +227,7 @@ class Intake:
         for p in batch:
             for c in p.chunks or ():
                 rows.append({"chunk_id": f"{p.doc.doc_id}:{p.doc.sha256[:16]}:{c.ordinal}", "doc_id": p.doc.doc_id,
-                             "doc_sha": p.doc.sha256, "ordinal": c.ordinal, "text": c.text, "page": c.page,
-                             "section": c.section, "line_start": c.line_start, "line_end": c.line_end, "part": c.part})
+                             "doc_sha": p.doc.sha256, "ordinal": c.ordinal, "text": c.text, **c.where.columns()})
                 if len(rows) >= self.batch_chunks:
                     if not self._embed_and_store(rows):
                         return None

@@ -20,6 +20,7 @@ import numpy as np
 
 from indexer.embedding import Embedder
 from indexer.hits import SearchHit
+from indexer.locator import Locator
 from indexer.scanner import under
 from indexer.store import ANN_MIN_ROWS, DocRow, Store, sql_in, sql_str
 
@@ -176,9 +177,7 @@ class Searcher:
             hit = SearchHit(
                 chunk_id=cid, doc_id=doc.doc_id, ordinal=int(row["ordinal"]), path=doc.path, title=doc.title,
                 kind=doc.kind, text=row["text"], score=scores.get(cid, 0.0), similarity=cand.similarity or 0.0,
-                page=row["page"], section=row["section"] or "", line_start=row["line_start"],
-                line_end=row["line_end"], part=row["part"] or "", sender=doc.sender, date=doc.date,
-                subject=doc.subject,
+                where=Locator.from_columns(row), sender=doc.sender, date=doc.date, subject=doc.subject,
             )
             if per.get(doc.doc_id, 0) < per_doc:
                 per[doc.doc_id] = per.get(doc.doc_id, 0) + 1

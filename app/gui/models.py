@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.hits import format_locator
+from indexer.locator import NOWHERE, Locator
 
 _HOME = os.path.expanduser("~")
 
@@ -27,11 +27,7 @@ class SourceRef:
     path: str
     title: str = ""
     kind: str = ""
-    page: int | None = None
-    section: str = ""
-    line_start: int | None = None
-    line_end: int | None = None
-    part: str = ""
+    where: Locator = NOWHERE
     sender: str = ""
     date: str = ""
     subject: str = ""
@@ -51,8 +47,7 @@ class SourceRef:
         ev = {}
         if evidence is not None and hit.text[evidence.start:evidence.end] == evidence.text:
             ev = {"evidence": evidence.text, "evidence_start": evidence.start, "evidence_end": evidence.end}
-        return cls(n=n, path=hit.path, title=hit.title, kind=hit.kind, page=hit.page, section=hit.section,
-                   line_start=hit.line_start, line_end=hit.line_end, part=hit.part, sender=hit.sender,
+        return cls(n=n, path=hit.path, title=hit.title, kind=hit.kind, where=hit.where, sender=hit.sender,
                    date=hit.date, subject=hit.subject, snippet=hit.snippet(320), text=hit.text, doc_id=hit.doc_id,
                    chunk_id=hit.chunk_id, ordinal=hit.ordinal, cited=cited, **ev)
 
@@ -73,16 +68,16 @@ class SourceRef:
         if getattr(s, "evidence_start", None) is not None and s.snippet:  # the snippet is the evidence sentence
             text = s.snippet
             ev = {"evidence": s.snippet, "evidence_start": 0, "evidence_end": len(s.snippet)}
-        return cls(n=s.n, path=s.path, page=s.page, section=section, doc_id=s.doc_id, snippet=s.snippet,
-                   text=text, kind="pdf" if s.path.lower().endswith(".pdf") else "", **ev)
+        return cls(n=s.n, path=s.path, where=Locator(page=s.page, section=section), doc_id=s.doc_id,
+                   snippet=s.snippet, text=text, kind="pdf" if s.path.lower().endswith(".pdf") else "", **ev)
 
     def to_stored(self) -> Any:
         from app.history import StoredSource
 
         if self.evidence:
-            return StoredSource(self.n, self.path, self.page, self.section, self.doc_id, self.evidence,
+            return StoredSource(self.n, self.path, self.where.page, self.where.section, self.doc_id, self.evidence,
                                 self.evidence_start, self.evidence_end)
-        return StoredSource(self.n, self.path, self.page, self.section, self.doc_id, self.snippet)
+        return StoredSource(self.n, self.path, self.where.page, self.where.section, self.doc_id, self.snippet)
 
     @property
     def has_evidence(self) -> bool:
@@ -110,7 +105,7 @@ class SourceRef:
     @property
     def locator(self) -> str:
         """"p. 6", "Intro › Setup", "lines 10–24", "attachment.pdf" (the same wording as SearchHit.locator)."""
-        return format_locator(self.part, self.page, self.section, self.line_start, self.line_end)
+        return self.where.label
 
     def citation_line(self) -> str:
         """How the source is listed under a copied answer."""

@@ -282,7 +282,7 @@ class SourceViewer(QWidget):
             self.pdf = PdfPane()
             self.stack.addWidget(self.pdf)
         self.stack.setCurrentWidget(self.pdf)
-        if not self.pdf.open(ref.path, ref.page, ref.text or ref.snippet, ref.evidence):
+        if not self.pdf.open(ref.path, ref.where.page, ref.text or ref.snippet, ref.evidence):
             return False
         if not self.pdf.phrase:
             self._set_note("The passage could not be matched on the page; it is on the page shown.")

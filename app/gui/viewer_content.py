@@ -228,8 +228,9 @@ def prepare_text(ref: SourceRef, core: Any) -> TextContent:
     if exists and (ref.kind in TEXT_KINDS or ext in (".txt", ".md", ".markdown", ".rst", ".csv", ".log", ".org")):
         text = _read_text_file(ref.path)
         span = locate(text, ref.text) if ref.text else None
-        if span is None and ref.line_start is not None:
-            span = _line_span(text, ref.line_start, ref.line_end or ref.line_start)
+        lines = ref.where
+        if span is None and lines.line_start is not None:
+            span = _line_span(text, lines.line_start, lines.line_end or lines.line_start)
         return _content(text, span, ref)
     note = "" if exists else f"This file is no longer at {ref.path}; showing the indexed text."
     chunks: list[Any] = []

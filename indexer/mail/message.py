@@ -17,14 +17,22 @@ import email.message
 import email.policy
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from indexer.documents import Block, ParseError
+from indexer.locator import Locator
 from indexer.mail.headers import decode_bytes, decode_header, format_addresses, iso_date, normalize_message_id
 from indexer.parsers.textutil import merge_blocks, normalize_newlines
 
 PART_SEP = " › "
+
+
+def nested_part(label: str, inner: str) -> str:
+    """The part name of a block inside an attachment: "a.eml › b.pdf"."""
+    return label + (PART_SEP + inner if inner else "")
+
+
 MAX_DEPTH = 12
 # Attachments above this are listed but not read (setting `max_attachment_mb`): a 60 MB attachment parsed as text
 # took the message past 1.2 GB RSS (measured); the message's own text is still indexed.
@@ -309,8 +317,7 @@ def _attachment_blocks(name: str, part: email.message.Message, prefix: str, max_
     except ParseError as exc:
         notes.append(f"{label}: not indexed ({exc.reason})")
         return []
-    return [Block(text=b.text, page=b.page, section=b.section, line_start=b.line_start, line_end=b.line_end,
-                  part=label + (PART_SEP + b.part if b.part else "")) for b in doc.blocks]
+    return [Block(text=b.text, where=replace(b.where, part=nested_part(label, b.where.part))) for b in doc.blocks]
 
 
 def _ext(name: str) -> str:
@@ -332,11 +339,11 @@ def read_message(msg: email.message.Message, *, max_bytes: int, part: str = "", 
     content.attachments = [name for name, _ in acc.attachments]
     content.notes = acc.notes
     prefix = part + PART_SEP if part else ""
-    blocks: list[Block] = [Block(text=header_text(content), part=part)]
+    blocks: list[Block] = [Block(text=header_text(content), where=Locator(part=part))]
     body = indexable_body(content.body) if content.body else ""
     if content.notes and not body:
         body = "[" + "; ".join(content.notes) + "]"
-    blocks.extend(Block(text=p, part=part) for p in _paragraphs(body))
+    blocks.extend(Block(text=p, where=Locator(part=part)) for p in _paragraphs(body))
     for name, sub in acc.attachments:
         if depth >= MAX_DEPTH or not with_attachments:
             break

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from indexer.documents import Block, ParseError
+from indexer.locator import Locator
 from indexer.mail.headers import decode_bytes, iso_date, normalize_message_id
 from indexer.mail.headers import format_addresses
-from indexer.mail.message import (PART_SEP, SKIP_EXTENSIONS, MailContent, _ext, header_text, html_to_text,
+from indexer.mail.message import (PART_SEP, SKIP_EXTENSIONS, MailContent, _ext, header_text, html_to_text, nested_part,
                                   indexable_body)
 from indexer.parsers.textutil import merge_blocks, normalize_newlines, short
 
@@ -204,9 +206,9 @@ def read_outlook(msg: Any, *, max_bytes: int, part: str = "", depth: int = 0) ->
     content.header_lines = [(k, v) for k, v in (("From", content.sender), ("To", content.recipients),
                                                  ("Date", content.date), ("Subject", content.subject)) if v]
     prefix = part + PART_SEP if part else ""
-    blocks = [Block(text="\n".join([header_text(content), *extra]), part=part)]
+    blocks = [Block(text="\n".join([header_text(content), *extra]), where=Locator(part=part))]
     body = indexable_body(content.body) if content.body else ""
-    blocks.extend(Block(text=p.strip(), part=part) for p in body.split("\n\n") if p.strip())
+    blocks.extend(Block(text=p.strip(), where=Locator(part=part)) for p in body.split("\n\n") if p.strip())
     for name, att in attachments:
         blocks.extend(_attachment(name, att, prefix, max_bytes, depth, content.notes))
     content.blocks = merge_blocks(blocks)
@@ -238,8 +240,8 @@ def _attachment(name: str, att: Any, prefix: str, max_bytes: int, depth: int, no
             inner = parse_rfc822(bytes(data), max_bytes=max_bytes)
         except ParseError:
             return []
-        return [Block(text=b.text, page=b.page, section=b.section, part=label + (PART_SEP + b.part if b.part else ""))
-                for b in inner.blocks]
+        return [Block(text=b.text, where=Locator(page=b.where.page, section=b.where.section,
+                                                 part=nested_part(label, b.where.part))) for b in inner.blocks]
     mime = str(getattr(att, "mimetype", "") or "")
     if mime.startswith(("image/", "audio/", "video/")) or _ext(name) in SKIP_EXTENSIONS:
         return []
@@ -248,8 +250,7 @@ def _attachment(name: str, att: Any, prefix: str, max_bytes: int, depth: int, no
     except ParseError as exc:
         notes.append(f"{label}: not indexed ({exc.reason})")
         return []
-    return [Block(text=b.text, page=b.page, section=b.section, line_start=b.line_start, line_end=b.line_end,
-                  part=label + (PART_SEP + b.part if b.part else "")) for b in doc.blocks]
+    return [Block(text=b.text, where=replace(b.where, part=nested_part(label, b.where.part))) for b in doc.blocks]
 
 
 def parse_msg_file(path: str, *, max_bytes: int) -> MailContent:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Callable
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.locator import Locator
 from indexer.ocr.client import OcrRun, OcrUnavailable, ocr_document
 from indexer.ocr.limits import MIN_TEXT_CHARS, OcrLimits
 
@@ -60,10 +61,10 @@ def _merge(parsed: ParsedDocument, run: OcrRun, meta: dict[str, str], reason: st
     from indexer.parsers.pdf import page_text
 
     numbered = parsed.kind == "pdf" or run.total > 1
-    ocr_blocks = {p + 1: Block(text=t, page=p + 1 if numbered else None)
+    ocr_blocks = {p + 1: Block(text=t, where=Locator(page=p + 1 if numbered else None))
                   for p, t in ((p, page_text(t)) for p, t in sorted(run.texts.items())) if t}
-    kept = [b for b in parsed.blocks if b.page not in ocr_blocks]
-    blocks = sorted(kept + list(ocr_blocks.values()), key=lambda b: b.page or 0)
+    kept = [b for b in parsed.blocks if b.where.page not in ocr_blocks]
+    blocks = sorted(kept + list(ocr_blocks.values()), key=lambda b: b.where.page or 0)
     errors = "; ".join(([run.document_error] if run.document_error else [])
                        + [f"p. {p + 1}: {e}" if numbered else e for p, e in sorted(run.errors.items())])
     empty = [str(p + 1) for p, t in sorted(run.texts.items()) if not t.strip()]  # blank, or an image that broke

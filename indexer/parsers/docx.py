@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.locator import Locator
 from indexer.parsers.ziplimits import check_zip
 from indexer.parsers.textutil import BLOCK_CHARS, HeadingPath, clean_line, first_line, merge_blocks, short, stem
 
@@ -149,11 +150,11 @@ def _table_blocks(rows: list[str], section: str) -> list[Block]:
     group: list[str] = []
     for row in rows:
         if group and sum(len(r) + 1 for r in group) + len(row) > BLOCK_CHARS:
-            out.append(Block(text="\n".join(group), section=section))
+            out.append(Block(text="\n".join(group), where=Locator(section=section)))
             group = []
         group.append(row)
     if group:
-        out.append(Block(text="\n".join(group), section=section))
+        out.append(Block(text="\n".join(group), where=Locator(section=section)))
     return out
 
 
@@ -205,7 +206,7 @@ def _extra_blocks(doc: Any) -> list[Block]:
                 text = "\n".join(t for t in (paragraph_text(p) for p in item.iter(f"{W}p")) if t)
                 if text and text not in seen:
                     seen.add(text)
-                    out.append(Block(text=text, section=section))
+                    out.append(Block(text=text, where=Locator(section=section)))
     return out
 
 
@@ -228,7 +229,7 @@ def parse(data: bytes, name: str) -> ParsedDocument:
             heading = clean_line(text.replace("\n", " "))
             path.push(level, heading)
             first_heading = first_heading or heading
-        blocks.append(Block(text=text, section=path.path))
+        blocks.append(Block(text=text, where=Locator(section=path.path)))
     blocks.extend(_extra_blocks(doc))
     blocks = merge_blocks(blocks)
     if not blocks:

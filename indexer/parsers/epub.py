@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.locator import Locator
 from indexer.parsers.htmltext import html_events, one_line, soup_of
 from indexer.parsers.ziplimits import check_zip
 from indexer.parsers.textutil import HeadingPath, clean_line, merge_blocks, short, stem
@@ -89,7 +90,7 @@ def chapter_blocks(content: bytes, entries: dict[str, str]) -> list[Block]:
             continue
         if kind == "h" and not (path.base and not path.stack and text.casefold() == path.base[-1].casefold()):
             path.push(level, text)
-        blocks.append(Block(text=text, section=path.path))
+        blocks.append(Block(text=text, where=Locator(section=path.path)))
     return blocks
 
 

@@ -11,6 +11,7 @@ import logging
 import re
 
 from indexer.documents import Block, ParsedDocument, SkipDocument
+from indexer.locator import Locator
 from indexer.parsers.htmltext import decode_html, html_blocks, html_title, soup_of, strip_boilerplate
 from indexer.parsers.text import split_markdown
 from indexer.parsers.textutil import clean_line, looks_binary, merge_blocks, normalize_newlines, stem
@@ -56,10 +57,15 @@ def main_text_blocks(html: str) -> list[Block]:
     blocks, _ = split_markdown(lines, inline=_md_inline)
     # Line numbers of trafilatura's output mean nothing in the source file.
     return [
-        dataclasses.replace(b, line_start=None, line_end=None, section=_clean_section(b.section),
-                            text=_HEADING_JUNK.sub("", b.text) if b.text == b.section.rpartition(" › ")[2] else b.text)
+        dataclasses.replace(b, where=Locator(page=b.where.page, section=_clean_section(b.where.section),
+                                             part=b.where.part),
+                            text=_HEADING_JUNK.sub("", b.text) if b.text == _heading(b) else b.text)
         for b in blocks
     ]
+
+
+def _heading(block: Block) -> str:
+    return block.where.section.rpartition(" › ")[2]
 
 
 def _clean_section(section: str) -> str:
@@ -89,5 +95,5 @@ def parse(data: bytes, name: str) -> ParsedDocument:
     if not blocks:
         raise SkipDocument("no readable text in HTML")
     if not title:
-        title = next((b.section.split(" › ")[0] for b in blocks if b.section), "") or stem(name)
+        title = next((b.where.section.split(" › ")[0] for b in blocks if b.where.section), "") or stem(name)
     return ParsedDocument(kind="html", title=title, blocks=tuple(blocks))

@@ -13,6 +13,7 @@ from collections.abc import Container, Iterator
 from typing import TYPE_CHECKING
 
 from indexer.documents import Block
+from indexer.locator import Locator
 from indexer.parsers.textutil import HeadingPath, bom_encoding, clean_line, merge_blocks
 
 if TYPE_CHECKING:
@@ -198,5 +199,5 @@ def html_blocks(root: Tag, base: tuple[str, ...] = ()) -> list[Block]:
     for kind, level, text in html_events(root):
         if kind == "h":
             path.push(level, text)
-        blocks.append(Block(text=text, section=path.path))
+        blocks.append(Block(text=text, where=Locator(section=path.path)))
     return merge_blocks(blocks)

@@ -13,6 +13,7 @@ import statistics
 import time
 
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
+from indexer.locator import Locator
 from indexer.heartbeat import beat
 from indexer.ocr.limits import MIN_TEXT_CHARS
 from indexer.parsers.textutil import clean_line, first_line, normalize_newlines, short, stem
@@ -131,7 +132,7 @@ def parse(data: bytes, name: str) -> ParsedDocument:
         if len(text.strip()) < MIN_TEXT_CHARS:  # (ocr) an image of text, or a blank page: see _ocr_meta
             textless.append((index + 1, _has_xobject(page)))
         if text:
-            blocks.append(Block(text=text, page=index + 1))
+            blocks.append(Block(text=text, where=Locator(page=index + 1)))
 
     ocr = _ocr_meta(blocks, textless)
     if not blocks and not ocr:

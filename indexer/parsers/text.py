@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from indexer.documents import Block, ParsedDocument, SkipDocument
+from indexer.locator import Locator
 from indexer.parsers.textutil import (
     BLOCK_CHARS,
     HeadingPath,
@@ -123,8 +124,8 @@ def line_runs(lines: list[Line], section: str, limit: int = BLOCK_CHARS) -> list
 
 
 def _block(run: list[Line], section: str) -> Block:
-    return Block(text="\n".join(t for _, t in run).strip("\n"), section=section,
-                 line_start=run[0][0], line_end=run[-1][0])
+    return Block(text="\n".join(t for _, t in run).strip("\n"),
+                 where=Locator(section=section, line_start=run[0][0], line_end=run[-1][0]))
 
 
 class _Splitter:
@@ -150,7 +151,7 @@ class _Splitter:
             return
         self.title = self.title or text
         self.path.push(level, text)
-        self.blocks.append(Block(text=text, section=self.path.path, line_start=start, line_end=end))
+        self.blocks.append(Block(text=text, where=Locator(section=self.path.path, line_start=start, line_end=end)))
 
 
 def split_plain(lines: list[str]) -> list[Block]:

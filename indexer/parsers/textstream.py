@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from indexer.documents import Block, SkipDocument
+from indexer.locator import Locator
 from indexer.heartbeat import beat
 from indexer.parsers.textutil import (_CP1252_SLACK, BLOCK_CHARS, bom_encoding, clean_line, looks_binary,
                                       printable_ratio)
@@ -63,8 +64,8 @@ def iter_text_blocks(path: str, kind: str, size: int) -> Iterator[Block]:
         prev: Block | None = None
         for block in _runs(text, code, raw, size >> 20):
             if prev is not None and len(prev.text) + 2 + len(block.text) <= BLOCK_CHARS:
-                prev = Block(text=prev.text + "\n\n" + block.text, line_start=prev.line_start,
-                             line_end=block.line_end)
+                prev = Block(text=prev.text + "\n\n" + block.text,
+                             where=Locator(line_start=prev.where.line_start, line_end=block.where.line_end))
                 continue
             if prev is not None:
                 yield prev
@@ -98,4 +99,5 @@ def _runs(text: io.TextIOWrapper, code: bool, raw: io.BufferedReader, total: int
 
 
 def _block(run: list[tuple[int, str]]) -> Block:
-    return Block(text="\n".join(t for _, t in run).strip("\n"), line_start=run[0][0], line_end=run[-1][0])
+    return Block(text="\n".join(t for _, t in run).strip("\n"),
+                 where=Locator(line_start=run[0][0], line_end=run[-1][0]))

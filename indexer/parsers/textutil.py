@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import PurePath
 
 from indexer.documents import Block, SkipDocument
@@ -164,7 +165,7 @@ def short(msg: object, limit: int = 200) -> str:
 
 
 def join_section(parts: Iterable[str]) -> str:
-    """A heading path for `Block.section`."""
+    """A heading path for `Locator.section`."""
     return SECTION_SEP.join(p for p in parts if p)
 
 
@@ -200,16 +201,11 @@ def merge_blocks(blocks: Iterable[Block], limit: int = BLOCK_CHARS) -> list[Bloc
             continue
         if out:
             prev = out[-1]
-            same = (prev.page, prev.section, prev.part) == (b.page, b.section, b.part)
+            p, w = prev.where, b.where
+            same = (p.page, p.section, p.part) == (w.page, w.section, w.part)
             if same and len(prev.text) + 2 + len(b.text) <= limit:
-                out[-1] = Block(
-                    text=prev.text + "\n\n" + b.text,
-                    page=prev.page,
-                    section=prev.section,
-                    line_start=_min(prev.line_start, b.line_start),
-                    line_end=_max(prev.line_end, b.line_end),
-                    part=prev.part,
-                )
+                lines = replace(p, line_start=_min(p.line_start, w.line_start), line_end=_max(p.line_end, w.line_end))
+                out[-1] = Block(text=prev.text + "\n\n" + b.text, where=lines)
                 continue
         out.append(b)
     return out

@@ -45,7 +45,7 @@ def _assert_offsets_are_real(done: Done) -> None:
     for s in done.sources:
         for ev in s.evidence:
             assert s.hit.text[ev.start:ev.end] == ev.text and ev.text.strip(), (s.n, ev)
-            assert ev.page == s.hit.page
+            assert ev.page == s.hit.where.page
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import pytest
 from app.prompts import (
     attribute, build_prompt, clean_citations, is_follow_up, source_header, standalone_query,
 )
+from indexer.locator import Locator
 from tests.app.conftest import make_hit, squad_paragraph
 
 
@@ -35,7 +36,7 @@ def test_attribute_finds_the_source_the_answer_came_from():
 
 # source headers --------------------------------------------------------------------------------------------------------
 def test_source_header_for_a_document_and_an_email():
-    doc = make_hit("x", title="Lease", path="/docs/lease.pdf", page=4)
+    doc = make_hit("x", title="Lease", path="/docs/lease.pdf", where=Locator(page=4))
     assert source_header(1, doc) == "[1] Lease — /docs/lease.pdf, p. 4"
     mail = make_hit("x", kind="email", title="Re: rent", path="/mail/INBOX", sender="Anna Berg",
                     date="2024-03-02", subject="Re: rent")

@@ -48,7 +48,7 @@ def parsed_chunks(path: str) -> tuple[ParsedChunk, ...]:
     out: list[ParsedChunk] = []
     for prep in prepare_source(path, [], cfg, _counter()):
         for c in prep.chunks or []:
-            out.append(ParsedChunk(prep.doc.subject or prep.doc.title, c.page, c.text))
+            out.append(ParsedChunk(prep.doc.subject or prep.doc.title, c.where.page, c.text))
     return tuple(out)
 
 

@@ -72,7 +72,7 @@ def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(qtbot: Any, make_co
 
     ctl = make_controller(indexed_core, start=False)
     hits = indexed_core.search("What is the Inverse Cluster Frequency of a basic pattern?", 3)
-    assert hits[0].path.endswith("naacl06-shinyama.pdf") and hits[0].page == 6
+    assert hits[0].path.endswith("naacl06-shinyama.pdf") and hits[0].where.page == 6
     turn = ctl.window._new_turn("What is the Inverse Cluster Frequency?")
     turn.handle(Retrieved(tuple(hits), 12.0, "icf"))
     for piece in ("ICF weighs each basic pattern ", "by how many clusters contain it ", "[1]."):
@@ -132,7 +132,7 @@ def test_sidebar_new_reopen_rename_delete(qtbot: Any, make_controller: Any, inde
     side.list.itemClicked.emit(side.list.item(0))
     turns = ctl.window.chat.turns
     assert len(turns) == 1 and "Tuesday" in turns[0].answer.toPlainText()
-    assert turns[0].sources.cards[0].ref.section == "Lighthouse maintenance › Lamp"
+    assert turns[0].sources.cards[0].ref.where.section == "Lighthouse maintenance › Lamp"
     side.rename(cid, "Renamed chat")
     assert h.get_conversation(cid).title == "Renamed chat"
     ctl.window.new_action.trigger()

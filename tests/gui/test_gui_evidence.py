@@ -34,7 +34,7 @@ def _span(hit: Any, starts_with: str) -> Any:
 
     for sp in split_sentences(hit.text):
         if hit.text[sp.start:sp.end].startswith(starts_with):
-            return Evidence(hit.text[sp.start:sp.end], sp.start, sp.end, hit.page, 1.0)
+            return Evidence(hit.text[sp.start:sp.end], sp.start, sp.end, hit.where.page, 1.0)
     raise AssertionError(f"no sentence starting {starts_with!r} in {hit.text!r}")
 
 
@@ -133,7 +133,7 @@ def test_pdf_viewer_highlights_the_evidence_sentence_on_the_page(qtbot: Any, ind
     question = "What is the Inverse Cluster Frequency of a basic pattern?"
     done = _checked(indexed_core, question, "ICF is computed for each unique basic pattern [1].")
     src = done.sources[0]
-    assert src.hit.path.endswith("naacl06-shinyama.pdf") and src.hit.page == 6
+    assert src.hit.path.endswith("naacl06-shinyama.pdf") and src.hit.where.page == 6
     ev = src.evidence[0]
     assert src.hit.text[ev.start:ev.end] == ev.text and ev.page == 6
     viewer = SourceViewer(indexed_core)

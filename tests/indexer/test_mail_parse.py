@@ -27,7 +27,7 @@ def test_rfc2047_split_multibyte_latin1_q_words_and_8bit_headers():
     assert c.message_id == "<charsets-1@example.org>"
     assert "4 200 €" in c.blocks[0].text  # body labelled Latin-1 but written in UTF-8
     assert c.attachments == ["naïve notes.txt"]  # RFC 2231 name
-    att = [b for b in c.blocks if b.part == "naïve notes.txt"]
+    att = [b for b in c.blocks if b.where.part == "naïve notes.txt"]
     assert att and "kayak rental" in att[0].text
 
 
@@ -88,10 +88,10 @@ def test_attachments_pdf_docx_and_nested_message_keep_locators():
     m.add_attachment(inner, filename="fwd.eml")
     m.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, maintype="image", subtype="png", filename="logo.png")
     c = parse_rfc822(m.as_bytes(), max_bytes=BIG)
-    parts = {b.part for b in c.blocks}
+    parts = {b.where.part for b in c.blocks}
     assert {"labels.pdf", "notes.docx", "fwd.eml"} <= parts
-    assert any(b.part == "labels.pdf" and b.page is not None for b in c.blocks)  # page locator kept
-    assert any(b.part == "fwd.eml" and "quokka" in b.text for b in c.blocks)
+    assert any(b.where.part == "labels.pdf" and b.where.page is not None for b in c.blocks)  # page locator kept
+    assert any(b.where.part == "fwd.eml" and "quokka" in b.text for b in c.blocks)
     assert "logo.png" in c.attachments and "logo.png" not in parts  # images are listed, not indexed
     assert "Attachments: labels.pdf, notes.docx, fwd.eml, logo.png" in c.blocks[0].text
 
@@ -116,7 +116,7 @@ def test_mbox_boundaries_escapes_and_envelope():
     c = parse_rfc822(msg, max_bytes=BIG)
     assert "From there on we walk" in c.blocks[0].text
     third = parse_rfc822(mboxfmt.split_envelope(data[spans[2][0]:])[1], max_bytes=BIG)
-    assert any(b.part == "booking.eml" and "HUT-7731" in b.text for b in third.blocks)
+    assert any(b.where.part == "booking.eml" and "HUT-7731" in b.text for b in third.blocks)
     assert mboxfmt.content_hash(b"a\r\nb\r\n\r\n") == mboxfmt.content_hash(b"a\nb")
 
 

@@ -62,7 +62,7 @@ def test_mbox_messages_are_documents_with_metadata(tmp_path, fake_embedder):
     assert first.date == "2024-01-08T09:00:00Z" and first.mailbox == "Inbox"
     assert not [d for d in idx.store.load_documents().values() if d.path.endswith(".msf")]
     hits = Searcher(idx.store, fake_embedder).search("booking number HUT-7731", k=3, email_only=True)
-    assert hits and hits[0].subject == "Fwd: hut booking" and hits[0].part == "booking.eml"
+    assert hits and hits[0].subject == "Fwd: hut booking" and hits[0].where.part == "booking.eml"
     assert hits[0].sender == "Carol Chen <carol@example.org>" and hits[0].date.startswith("2024-01-10")
     assert consistency_problems(idx.store) == []
 

@@ -47,7 +47,7 @@ def test_scanned_pdf_is_read_and_cited_with_its_page(run) -> None:  # type: igno
     assert (doc.status, doc.kind, doc.ocr_pages) == ("indexed", "pdf", 1)
     hits = run["searcher"].search("went tip-toeing along a path amongst the trees", 3)
     top = hits[0]  # only the PDF holds the page's first lines (the images are bands further down)
-    assert Path(top.path).name == "huck.pdf" and top.page == 1 and top.locator == "p. 1"
+    assert Path(top.path).name == "huck.pdf" and top.where.page == 1 and top.locator == "p. 1"
     assert SCAN_PHRASE in " ".join(top.text.split())
 
 

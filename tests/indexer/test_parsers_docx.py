@@ -20,7 +20,7 @@ def _text(doc) -> str:
 
 
 def _section_of(doc, needle: str) -> str:
-    return next(b.section for b in doc.blocks if needle in b.text)
+    return next(b.where.section for b in doc.blocks if needle in b.text)
 
 
 def test_heading_path(fixtures_dir: Path) -> None:
@@ -29,7 +29,7 @@ def test_heading_path(fixtures_dir: Path) -> None:
     assert doc.title == "A Test of Headers"
     assert _section_of(doc, "Second Level") == "A Test of Headers › Second Level"
     fifth = next(b for b in doc.blocks if b.text.startswith("Fifth level"))
-    assert fifth.section == "A Test of Headers › Second Level › Third level › Fourth level › Fifth level"
+    assert fifth.where.section == "A Test of Headers › Second Level › Third level › Fourth level › Fifth level"
     assert "Some more plain text." in fifth.text
 
 

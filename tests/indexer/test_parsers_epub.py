@@ -20,13 +20,13 @@ def test_wasteland_chapters(fixtures_dir: Path) -> None:
     assert doc.kind == "epub"
     assert doc.title == "The Waste Land"
     assert doc.meta["author"] == "T.S. Eliot"
-    assert _block(doc, "April is the cruellest month, breeding").section.casefold() == "i. the burial of the dead"
-    assert _block(doc, "The Chair she sat in, like a burnished throne").section.casefold() == "ii. a game of chess"
-    assert _block(doc, "For Ezra Pound").section == "The Waste Land"
+    assert _block(doc, "April is the cruellest month, breeding").where.section.casefold() == "i. the burial of the dead"
+    assert _block(doc, "The Chair she sat in, like a burnished throne").where.section.casefold() == "ii. a game of chess"
+    assert _block(doc, "For Ezra Pound").where.section == "The Waste Land"
     sections = []
     for b in doc.blocks:
-        if b.section not in sections:
-            sections.append(b.section)
+        if b.where.section not in sections:
+            sections.append(b.where.section)
     titles = [s.casefold() for s in sections]
     assert titles.index("i. the burial of the dead") < titles.index("ii. a game of chess")
     assert any(s.startswith('notes on "the waste land"') for s in titles)
@@ -63,7 +63,7 @@ def test_built_epub_without_toc_uses_chapter_headings() -> None:
     data = _epub({"b.xhtml": "<h1>Second</h1><p>Beta text.</p>", "a.xhtml": "<h1>First</h1><p>Alpha text.</p>"})
     doc = parse_bytes(data, "book.epub")
     assert doc.title == "Built Book"
-    assert [b.section for b in doc.blocks] == ["Second", "First"]  # spine order, not file name order
+    assert [b.where.section for b in doc.blocks] == ["Second", "First"]  # spine order, not file name order
     assert "Beta text." in doc.blocks[0].text
 
 
@@ -93,8 +93,8 @@ def test_corpus_epubs(corpora: Path) -> None:
     docs = {p.name: parse_bytes(p.read_bytes(), p.name) for p in sorted(folder.glob("*.epub"))}
     assert len(docs) == 8
     assert docs["features.epub"].title == "EPUBTEST 0100 - Reflowable Content Tests"
-    assert docs["epub2_cover.epub"].blocks[0].section == "EPUB Pandoc Test"
+    assert docs["epub2_cover.epub"].blocks[0].where.section == "EPUB Pandoc Test"
     formatting = docs["formatting.epub"]
-    assert any(b.section.startswith("Multi-Column Layouts") for b in formatting.blocks)
+    assert any(b.where.section.startswith("Multi-Column Layouts") for b in formatting.blocks)
     # The EPUB 3 navigation document is not indexed as a chapter of its own.
-    assert not any(b.section.startswith("Table of Contents") for b in formatting.blocks)
+    assert not any(b.where.section.startswith("Table of Contents") for b in formatting.blocks)

@@ -32,7 +32,7 @@ def test_lemonde_sections_and_french_text(fixtures_dir: Path) -> None:
     assert doc.title == expected["title"]
     assert "adopté à une large majorité (438 contre 86 et 42 abstentions)" in text
     black_box = next(b for b in doc.blocks if "fournisseurs d’accès à Internet" in b.text)
-    assert black_box.section == "Les « boîtes noires »"
+    assert black_box.where.section == "Les « boîtes noires »"
     for junk in ("Jeux vidéo", "Banc d'essai", "requirejs", "lmd.context", "onerror"):
         assert junk not in text
 
@@ -60,13 +60,13 @@ def test_fallback_walk_keeps_headings_tables_and_pre() -> None:
     <pre>  indented
     code</pre><h2>Soup</h2><p>Line one<br>line two</p></body>"""
     blocks = fallback_blocks(html)
-    by_text = {b.text: b.section for b in blocks}
+    by_text = {b.text: b.where.section for b in blocks}
     assert any("Intro bold text." in t for t in by_text)
     bread = next(b for b in blocks if "Flour | 500 g" in b.text)
-    assert bread.section == "Recipes › Bread" and "Water | 350 ml" in bread.text
+    assert bread.where.section == "Recipes › Bread" and "Water | 350 ml" in bread.text
     assert "  indented\n    code" in bread.text
     soup = next(b for b in blocks if "Line one" in b.text)
-    assert soup.section == "Recipes › Soup" and "Line one\nline two" in soup.text
+    assert soup.where.section == "Recipes › Soup" and "Line one\nline two" in soup.text
     assert soup_of("<p>x</p>").get_text() == "x"
 
 
@@ -121,5 +121,5 @@ def test_corpus_wikipedia_sections_without_chrome(corpora: Path) -> None:
     assert "Mozilla is a free-software community, created in 1998 by members of Netscape." in text
     for junk in ("Jump to", "mw.config", "Personal tools", "Donate to Wikipedia", "[edit]"):
         assert junk not in text
-    sections = {b.section for b in doc.blocks}
+    sections = {b.where.section for b in doc.blocks}
     assert "Mozilla › History › Eich CEO promotion controversy" in sections

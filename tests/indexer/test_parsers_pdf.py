@@ -17,7 +17,7 @@ def _parse(path: Path):
 
 def _page(doc, number: int) -> str:
     """A page's text with line breaks flattened, so sentences can be matched across them."""
-    return " ".join(" ".join(b.text for b in doc.blocks if b.page == number).split())
+    return " ".join(" ".join(b.text for b in doc.blocks if b.where.page == number).split())
 
 
 def test_crazyones_text_title_and_page(fixtures_dir: Path) -> None:
@@ -25,7 +25,7 @@ def test_crazyones_text_title_and_page(fixtures_dir: Path) -> None:
     assert doc.kind == "pdf"
     assert doc.title == "The Crazy Ones"
     assert doc.meta["pages"] == "1"
-    assert [b.page for b in doc.blocks] == [1]
+    assert [b.where.page for b in doc.blocks] == [1]
     text = _page(doc, 1)
     assert "The misfits. The rebels." in text  # the "ﬁ" ligature is spelled out
     assert "Because the people who are crazy enough to think" in text
@@ -90,7 +90,7 @@ def test_truncated_pdf_is_an_error_not_a_crash(fixtures_dir: Path, fraction: flo
     except ParseError as exc:  # includes SkipDocument
         assert exc.reason
     else:  # pypdf may recover some pages; then they must be real text
-        assert doc.blocks and all(b.page for b in doc.blocks)
+        assert doc.blocks and all(b.where.page for b in doc.blocks)
 
 
 def test_zero_bytes_is_skipped() -> None:

@@ -34,7 +34,7 @@ def test_unknown_extension_text_is_parsed_as_text() -> None:
     assert doc.kind == "text"
     assert doc.title == "list"
     assert doc.blocks[0].text == "Shopping list\n\nMilk, eggs, Brötchen"
-    assert (doc.blocks[0].line_start, doc.blocks[0].line_end) == (1, 3)
+    assert (doc.blocks[0].where.line_start, doc.blocks[0].where.line_end) == (1, 3)
 
 
 def test_no_extension_text_file() -> None:

@@ -54,24 +54,24 @@ def test_markdown_sections_and_line_ranges() -> None:
     assert doc.title == "Trip notes"  # front matter title wins
     lines = MARKDOWN.split("\n")
     flew = _block(doc, "We flew to Lisbon")
-    assert flew.section == "Portugal"
+    assert flew.where.section == "Portugal"
     food = _block(doc, "Pastéis de nata")
-    assert food.section == "Portugal › Food"
-    assert lines[food.line_start - 1] == "## Food"
+    assert food.where.section == "Portugal › Food"
+    assert lines[food.where.line_start - 1] == "## Food"
     code = _block(doc, 'print("hi")')
-    assert code.section == "Portugal › Food"  # "# not a heading" stayed inside the fence
+    assert code.where.section == "Portugal › Food"  # "# not a heading" stayed inside the fence
     assert "# not a heading" in code.text
-    assert _block(doc, "indented code").section == "Portugal › Museums"
+    assert _block(doc, "indented code").where.section == "Portugal › Museums"
     tiles = _block(doc, "Azulejos")
-    assert tiles.section == "Tiles museum"  # setext "===" is level 1
+    assert tiles.where.section == "Tiles museum"  # setext "===" is level 1
     porto = _block(doc, "Port wine")
-    assert porto.section == "Tiles museum › Porto"
-    assert lines[porto.line_end - 1] == "Port wine cellars."
-    assert lines[porto.line_start - 1] == "Porto"
+    assert porto.where.section == "Tiles museum › Porto"
+    assert lines[porto.where.line_end - 1] == "Port wine cellars."
+    assert lines[porto.where.line_start - 1] == "Porto"
     for b in doc.blocks:  # every range points at lines that contain the block's first and last text
         first, last = b.text.split("\n")[0].strip(), b.text.split("\n")[-1].strip()
-        assert first in lines[b.line_start - 1] or lines[b.line_start - 1].startswith(("#", "---"))
-        assert last in lines[b.line_end - 1] or set(lines[b.line_end - 1]) <= set("=-")
+        assert first in lines[b.where.line_start - 1] or lines[b.where.line_start - 1].startswith(("#", "---"))
+        assert last in lines[b.where.line_end - 1] or set(lines[b.where.line_end - 1]) <= set("=-")
 
 
 def test_markdown_title_is_first_heading_else_stem() -> None:
@@ -86,11 +86,11 @@ def test_rst_sections() -> None:
     )
     doc = parse_bytes(rst.encode(), "guide.rst")
     assert doc.kind == "rst" and doc.title == "Guide"
-    assert _block(doc, "Intro text.").section == "Guide"
-    assert _block(doc, "Run pip.").section == "Guide › Install"
-    assert _block(doc, "More.").section == "Guide › Install › Details"
-    assert _block(doc, "Call it.").section == "Guide › Usage"
-    assert _block(doc, "Call it.").line_end == 20
+    assert _block(doc, "Intro text.").where.section == "Guide"
+    assert _block(doc, "Run pip.").where.section == "Guide › Install"
+    assert _block(doc, "More.").where.section == "Guide › Install › Details"
+    assert _block(doc, "Call it.").where.section == "Guide › Usage"
+    assert _block(doc, "Call it.").where.line_end == 20
 
 
 def test_plain_text_paragraphs_merge_and_split() -> None:
@@ -100,7 +100,7 @@ def test_plain_text_paragraphs_merge_and_split() -> None:
     assert doc.kind == "text" and doc.title == "long"
     assert len(doc.blocks) > 1
     assert all(len(b.text) <= BLOCK_CHARS for b in doc.blocks)
-    assert doc.blocks[0].line_start == 1 and doc.blocks[-1].line_end == 79
+    assert doc.blocks[0].where.line_start == 1 and doc.blocks[-1].where.line_end == 79
     assert "Paragraph 39" in doc.blocks[-1].text
 
 
@@ -108,10 +108,10 @@ def test_long_paragraph_split_on_line_boundaries() -> None:
     csv = "\n".join(f"row{i},value {i},another column" for i in range(500))
     doc = parse_bytes(csv.encode(), "data.csv")
     assert len(doc.blocks) > 5
-    starts = [b.line_start for b in doc.blocks]
+    starts = [b.where.line_start for b in doc.blocks]
     assert starts[0] == 1 and starts == sorted(starts)
-    assert doc.blocks[-1].line_end == 500
-    row = doc.blocks[1].line_start - 1  # line n holds row n-1
+    assert doc.blocks[-1].where.line_end == 500
+    row = doc.blocks[1].where.line_start - 1  # line n holds row n-1
     assert doc.blocks[1].text.split("\n")[0] == f"row{row},value {row},another column"
 
 
@@ -139,7 +139,7 @@ def test_legacy_encodings_decoded(text: str, encoding: str) -> None:
 
 def test_crlf_line_numbers() -> None:
     doc = parse_bytes(b"one\r\ntwo\r\n\r\nthree\r\n", "crlf.txt")
-    assert [(b.line_start, b.line_end) for b in doc.blocks] == [(1, 4)]
+    assert [(b.where.line_start, b.where.line_end) for b in doc.blocks] == [(1, 4)]
     assert doc.blocks[0].text == "one\ntwo\n\nthree"
 
 
@@ -162,12 +162,12 @@ def test_corpus_pandoc_manual_as_markdown(corpora: Path) -> None:
     assert doc.title == "Pandoc User's Guide"
     lines = data.decode("utf-8").split("\n")
     block = _block(doc, "Pandoc is a [Haskell] library for converting from one markup format")
-    assert block.section == "Description"
-    assert lines[block.line_start - 1] == "# Description"
-    sections = {b.section for b in doc.blocks}
+    assert block.where.section == "Description"
+    assert lines[block.where.line_start - 1] == "# Description"
+    sections = {b.where.section for b in doc.blocks}
     assert "Options › General options" in sections
     # Indented examples such as "    # A level-one heading" are code, not headings.
     assert not any(s.startswith("A level-one heading") for s in sections)
     # As .txt the same file is plain text without sections.
     plain = parse_bytes(data, "MANUAL.txt")
-    assert plain.kind == "text" and {b.section for b in plain.blocks} == {""}
+    assert plain.kind == "text" and {b.where.section for b in plain.blocks} == {""}

@@ -26,7 +26,7 @@ def test_sentence_from_a_known_pdf_page_is_found_with_that_page(indexed):
     folder, idx, searcher = indexed
     hits = searcher.search("Inverse Cluster Frequency of each unique basic pattern", k=3)
     assert hits[0].path == str(folder / "naacl06-shinyama.pdf")
-    assert hits[0].page == 6
+    assert hits[0].where.page == 6
     assert "Inverse Cluster Frequency" in hits[0].text
     assert hits[0].similarity > 0.4
 
@@ -35,8 +35,8 @@ def test_markdown_hit_carries_section_and_lines(indexed):
     folder, _, searcher = indexed
     hit = searcher.search("how often is the lamp cleaned?", k=1)[0]
     assert hit.path == str(folder / "lighthouse.md")
-    assert hit.section == "Lighthouse maintenance › Lamp"
-    assert hit.line_start is not None and hit.line_start <= 5 <= hit.line_end
+    assert hit.where.section == "Lighthouse maintenance › Lamp"
+    assert hit.where.line_start is not None and hit.where.line_start <= 5 <= hit.where.line_end
 
 
 def test_each_mode_finds_exact_keyword(indexed):

@@ -23,7 +23,7 @@ def test_streamed_text_blocks_equal_the_whole_file_parser(tmp_path, kind):
     path.write_text(text, encoding="utf-8")
     whole = parse_str(text, "f.txt", kind).blocks
     streamed = tuple(iter_text_blocks(str(path), kind, path.stat().st_size))
-    assert [(b.text, b.line_start, b.line_end) for b in streamed] == [(b.text, b.line_start, b.line_end) for b in whole]
+    assert [(b.text, b.where.line_start, b.where.line_end) for b in streamed] == [(b.text, b.where.line_start, b.where.line_end) for b in whole]
 
 
 def test_streamed_text_decodes_legacy_encodings_like_the_whole_file_parser(tmp_path):
