@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Sequence
 
 from app import paths
@@ -13,29 +13,37 @@ from app.library import LibrarySnapshot, Origin, RootLog, build_snapshot, droppe
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from indexer.embedding import Embedder
+    from indexer.exclusions import Exclusions
+    from indexer.hits import SearchHit
+    from indexer.pipeline import Indexer
     from indexer.progress import IndexReport, ProgressCallback
-    from indexer.store import DocRow
+    from indexer.reembed import Reembedder, ReembedProgress
+    from indexer.retrieval import Searcher
+    from indexer.store import DocRow, Store
+    from indexer.watcher import FolderWatcher
+    from indexer.writer_lock import WriterLock
 
 
 class CoveCore:
-    def __init__(self, settings: Settings | None = None, *, embedder: Any = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.load()
         self._embedder = embedder
-        self._target_embedder: Any = None  # issue 12: what `embedder_backend` asks for; see `embedder`
-        self._reembed_job: Any = None
+        self._target_embedder: Embedder | None = None  # issue 12: what `embedder_backend` asks for; see `embedder`
+        self._reembed_job: Reembedder | None = None
         self.notices: list[str] = []
-        self._store: Any = None
-        self._indexer: Any = None
-        self._searcher: Any = None
-        self._query_embedder: Any = None  # issue 12: queries embedded without torch, see `query_embedder`
-        self._watcher: Any = None  # issue 4: the folder watcher, once `watcher()` made one
-        self._exclusions: Any = None  # issue 13: forgotten paths, see indexer/exclusions.py
+        self._store: Store | None = None
+        self._indexer: Indexer | None = None
+        self._searcher: Searcher | None = None
+        self._query_embedder: Embedder | None = None  # issue 12: queries embedded without torch, see `query_embedder`
+        self._watcher: FolderWatcher | None = None  # issue 4: the folder watcher, once `watcher()` made one
+        self._exclusions: Exclusions | None = None  # issue 13: forgotten paths, see indexer/exclusions.py
         self.roots = RootLog(paths.data_dir())  # issue 15: how each root got into the index (app/library.py)
         self._lock = threading.RLock()
 
     # --- lazily built parts --------------------------------------------------------------------------------------
     @property
-    def target_embedder(self) -> Any:
+    def target_embedder(self) -> Embedder:
         """The embedder the settings ask for (`embedder_backend`; the torch one if ONNX Runtime cannot run)."""
         with self._lock:
             if self._target_embedder is None:
@@ -47,7 +55,7 @@ class CoveCore:
             return self._target_embedder
 
     @property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         """The embedder of the index on disk: the target one, or, while an index built by another embedder waits to be
         re-embedded (`reembed_needed`), that one, so the old index keeps answering and is never mixed (issue 12)."""
         with self._lock:
@@ -70,7 +78,8 @@ class CoveCore:
         emb, target = self.embedder, self.target_embedder
         return None if emb.id == target.id else {"from": emb.id, "to": target.id}
 
-    def reembed(self, on_progress: Any = None, cancel: Any = None) -> bool:
+    def reembed(self, on_progress: Callable[[ReembedProgress], None] | None = None,
+                cancel: threading.Event | None = None) -> bool:
         """Re-embed the stored chunks with the target embedder (old index answering meanwhile), then swap. Returns
         True when the index now uses the target embedder, False if cancelled (the next run resumes)."""
         if self.reembed_needed() is None:
@@ -103,7 +112,7 @@ class CoveCore:
         logging.getLogger("cove").warning(message)
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         with self._lock:
             if self._store is None:
                 from indexer.store import Store
@@ -111,7 +120,7 @@ class CoveCore:
                 self._store = Store(paths.index_dir(), self.embedder.id, self.embedder.dim, rebuild_on_mismatch=False)
             return self._store
 
-    def open_store_for_writing(self, rebuild: bool = False) -> Any:
+    def open_store_for_writing(self, rebuild: bool = False) -> Store:
         with self._lock:
             if rebuild and self._store is None:
                 self._embedder = self.target_embedder  # a rebuild starts over with the embedder the settings ask for
@@ -122,7 +131,7 @@ class CoveCore:
             return self._store
 
     @property
-    def indexer(self) -> Any:
+    def indexer(self) -> Indexer:
         with self._lock:
             if self._indexer is None:
                 from indexer.pipeline import IndexConfig, Indexer
@@ -145,7 +154,7 @@ class CoveCore:
             return self._indexer
 
     @property
-    def exclusions(self) -> Any:
+    def exclusions(self) -> Exclusions:
         """Paths the user forgot: no way into the index takes them until the user lifts the entry."""
         with self._lock:
             if self._exclusions is None:
@@ -155,7 +164,7 @@ class CoveCore:
             return self._exclusions
 
     @property
-    def writer_lock(self) -> Any:
+    def writer_lock(self) -> WriterLock:
         """The one-writer-across-processes lock (data_dir/index.lock); see indexer/writer_lock.py."""
         from indexer.writer_lock import LOCK_NAME, writer_lock
 
@@ -177,7 +186,7 @@ class CoveCore:
         return [e.path for e in lifted]
 
     @property
-    def searcher(self) -> Any:
+    def searcher(self) -> Searcher:
         with self._lock:
             if self._searcher is None:
                 from indexer.retrieval import Searcher
@@ -186,7 +195,7 @@ class CoveCore:
             return self._searcher
 
     @property
-    def query_embedder(self) -> Any:
+    def query_embedder(self) -> Embedder:
         """What embeds search queries: the torch-free numpy MiniLM when the index uses the bundled torch MiniLM (same
         vectors, no 9 s torch import; indexer/query_embedding.py), else the index embedder itself."""
         with self._lock:
@@ -220,7 +229,8 @@ class CoveCore:
         return self.indexer.index_paths(list(paths_), on_progress=on_progress, cancel=cancel,
                                         remove_missing=remove_missing)
 
-    def search(self, query: str, k: int | None = None, **kwargs: Any) -> list[Any]:
+    def search(self, query: str, k: int | None = None, **kwargs: Any) -> list[SearchHit]:
+        """kwargs: those of `indexer.retrieval.Searcher.search` (scope, email_only, mode, sender, since, until...)."""
         return self.searcher.search(query, k or self.settings.get_int("search_k"), **kwargs)
 
     def status(self) -> dict[str, Any]:
@@ -310,7 +320,7 @@ class CoveCore:
             (self._watcher.add_folder if watched else self._watcher.remove_folder)(folder)
         return True
 
-    def watcher(self, folders: Sequence[str] | None = None, **kwargs: Any) -> Any:
+    def watcher(self, folders: Sequence[str] | None = None, **kwargs: Any) -> FolderWatcher:
         """A `FolderWatcher` over this core's indexer (not started). kwargs: on_event, on_progress, force_polling..."""
         from indexer.watcher import FolderWatcher
 
@@ -320,7 +330,7 @@ class CoveCore:
                                           debounce_s=self.settings.get_float("debounce_seconds"), **kwargs)
             return self._watcher
 
-    def watch_status(self, docs: Any = None) -> list[dict[str, Any]]:
+    def watch_status(self, docs: Iterable[DocRow] | None = None) -> list[dict[str, Any]]:
         """Each watched folder: state, files, pending changes (live from whichever process runs the watcher)."""
         from dataclasses import asdict
 
