@@ -11,10 +11,19 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.answering import AnswerEvent, Done, answer
+from app.answering import AnswerEvent, Done, Source, answer
 from app.summarize import SummaryEvent
+
+if TYPE_CHECKING:
+    from app.core import CoveCore
+    from app.history import StoredSource
+    from app.llm import LocalLLM
+    from indexer.hits import SearchHit
+    from indexer.retrieval import Searcher
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,10 @@ class ModelNotFound(FileNotFoundError):
 
 
 class Assistant:
-    def __init__(self, core: Any, *, model_path: str | None = None) -> None:
+    def __init__(self, core: CoveCore, *, model_path: str | None = None) -> None:
         self.core = core
         self.model_path = model_path
-        self._llm: Any = None
+        self._llm: LocalLLM | None = None
         self._lock = threading.Lock()
         from app.model_idle import IdleUnloader
 
@@ -53,7 +62,7 @@ class Assistant:
         return bundled_model_path()
 
     @property
-    def llm(self) -> Any:
+    def llm(self) -> LocalLLM:
         with self._lock:
             if self._llm is None:
                 from app.llm import LocalLLM
@@ -71,7 +80,7 @@ class Assistant:
     def model_loaded(self) -> bool:
         return self._llm is not None
 
-    def hold(self, events: Iterator[Any]) -> Iterator[Any]:
+    def hold(self, events: Iterator[T]) -> Iterator[T]:
         """Yield from `events` (a summary, anything else that streams from `self.llm`) with the model held: it is not
         unloaded for idleness until they are done."""
         with self._idle.in_use():
@@ -152,7 +161,7 @@ class Assistant:
         self.switch_model(self.model_path)
 
 
-def _stored_source(s: Any, stored: Any) -> Any:
+def _stored_source(s: Source, stored: type[StoredSource]) -> StoredSource:
     """A reopened conversation shows the same evidence: the evidence sentence is kept as the snippet."""
     ev = s.evidence[0] if getattr(s, "evidence", ()) else None
     if ev is None:
@@ -165,9 +174,10 @@ def _stored_source(s: Any, stored: Any) -> Any:
 class _FilteredRetriever:
     """Adapts the searcher to the answering Retriever protocol, adding fixed filters (sender, dates)."""
 
-    def __init__(self, searcher: Any, filters: dict[str, Any]) -> None:
+    def __init__(self, searcher: Searcher, filters: dict[str, Any]) -> None:
         self.searcher = searcher
         self.filters = {k: v for k, v in filters.items() if v}
 
-    def search(self, query: str, k: int, *, scope: list[str] | None = None, email_only: bool = False) -> list[Any]:
+    def search(self, query: str, k: int, *, scope: list[str] | None = None,
+               email_only: bool = False) -> list[SearchHit]:
         return self.searcher.search(query, k, scope=scope, email_only=email_only, **self.filters)
