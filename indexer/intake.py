@@ -19,7 +19,7 @@ from indexer import heartbeat
 from indexer.parse_job import JobOptions, Message, finish_ocr, run_job
 from indexer.prepared import PrepareConfig, Prepared, new_doc_id
 from indexer.progress import FileOutcome, ProgressTracker
-from indexer.store import DocRow, now
+from indexer.store import ChunkRow, DocRow, now
 
 if TYPE_CHECKING:
     from indexer.chunking import TokenCounter
@@ -222,7 +222,7 @@ class Intake:
 
     def _write_chunks(self, batch: list[Prepared]) -> int | None:
         """Embed and upsert the chunks of `batch` in slices of `write_batch_chunks`: how many, or None if cancelled."""
-        rows: list[dict[str, Any]] = []
+        rows: list[ChunkRow] = []
         written = 0
         for p in batch:
             for c in p.chunks or ():
@@ -234,7 +234,7 @@ class Intake:
                     written, rows = written + len(rows), []
         return written + len(rows) if self._embed_and_store(rows) else None
 
-    def _embed_and_store(self, rows: list[dict[str, Any]]) -> bool:
+    def _embed_and_store(self, rows: list[ChunkRow]) -> bool:
         if self.cancel.is_set():
             return False
         if not rows:

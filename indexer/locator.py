@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
-COLUMNS = ("page", "section", "line_start", "line_end", "part")
+
+class LocatorColumns(TypedDict):
+    """The flat form (the `chunks` table's columns, the JSON output's keys)."""
+
+    page: int | None
+    section: str
+    line_start: int | None
+    line_end: int | None
+    part: str
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Locator:
             bits.append(f"lines {self.line_start}–{end}")
         return ", ".join(bits)
 
-    def columns(self) -> dict[str, Any]:
+    def columns(self) -> LocatorColumns:
         """The flat fields, as the `chunks` table and the JSON output carry them."""
         return {"page": self.page, "section": self.section, "line_start": self.line_start,
                 "line_end": self.line_end, "part": self.part}

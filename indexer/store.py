@@ -16,12 +16,16 @@ from functools import lru_cache
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
 
+from indexer.locator import LocatorColumns
 from indexer.pathsafe import from_store, to_store
+
+if TYPE_CHECKING:
+    import lancedb
 
 SCHEMA_VERSION = 1
 FTS_COLUMN = "text"
@@ -68,6 +72,16 @@ _DOC_TYPES: dict[str, pa.DataType] = {
     "ocr_pages": pa.int32(),
 }
 DOC_SCHEMA = pa.schema([(f.name, _DOC_TYPES.get(f.name, pa.string())) for f in fields(DocRow)])
+
+
+class ChunkRow(LocatorColumns):
+    """One row of the `chunks` table as the writer hands it to `Store.upsert_chunks` (the vector goes apart)."""
+
+    chunk_id: str
+    doc_id: str
+    doc_sha: str
+    ordinal: int
+    text: str
 
 
 def chunk_schema(dim: int) -> pa.Schema:
@@ -196,10 +210,11 @@ class Store:
             self.documents_table.delete(sql_in("doc_id", batch))
 
     # --- chunks --------------------------------------------------------------------------------------------------
-    def upsert_chunks(self, rows: list[dict[str, Any]], vectors: np.ndarray) -> None:
+    def upsert_chunks(self, rows: Sequence[ChunkRow], vectors: np.ndarray) -> None:
         if not rows:
             return
-        columns: dict[str, Any] = {name: [r.get(name) for r in rows] for name in chunk_schema(self.dim).names if name != "vector"}
+        columns: dict[str, Any] = {name: [r.get(name) for r in rows]
+                                   for name in chunk_schema(self.dim).names if name != "vector"}
         flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
         columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, self.dim)
         try:
@@ -358,7 +373,7 @@ INDEX_CACHE_MB = 256  # the FTS and IVF-PQ indexes of a personal index fit (PQ c
 
 
 @lru_cache(maxsize=1)
-def lance_session() -> Any:
+def lance_session() -> lancedb.Session:
     """One bounded cache for every Store in the process."""
     import lancedb
 
@@ -366,7 +381,7 @@ def lance_session() -> Any:
                            metadata_cache_size_bytes=METADATA_CACHE_MB << 20)
 
 
-def _default(name: str) -> Any:
+def _default(name: str) -> str | int | float:
     return {"size": 0, "mtime": 0.0, "n_chunks": 0, "indexed_at": 0.0, "ocr_pages": 0}.get(name, "")
 
 
