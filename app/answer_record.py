@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.answering import REPLACED_PREFIX  # the wording check_answer uses when it replaced an unsupported answer
 
+if TYPE_CHECKING:
+    from app.answering import Done, Source
+    from app.evidence import Evidence
 
-def evidence_json(ev: Any) -> dict[str, Any]:
+
+def evidence_json(ev: Evidence) -> dict[str, Any]:
     """One evidence span as `cove ask --json` prints it: offsets into the chunk text (hit.text[start:end] == text)."""
     return {"text": ev.text, "start": ev.start, "end": ev.end, "page": ev.page, "score": ev.score}
 
 
-def best_evidence(source: Any) -> Any | None:
+def best_evidence(source: Source) -> Evidence | None:
     """The best evidence of an app.answering.Source (they come best first), or None."""
     evidence = getattr(source, "evidence", ()) or ()
     return evidence[0] if evidence else None
@@ -44,7 +48,7 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def source_line(source: Any, width: int = 240) -> str:
+def source_line(source: Source, width: int = 240) -> str:
     """What to show under a source: its evidence sentence, quoted, or the chunk's start when there is none."""
     ev = best_evidence(source)
     if ev is not None and ev.text.strip():
@@ -99,7 +103,7 @@ def verdict(answer: str, *, verified: bool, draft: str = "", not_found: bool = F
     return Verdict("refusal" if is_refusal(answer) else "unverified")
 
 
-def verdict_of(done: Any) -> Verdict:
+def verdict_of(done: Done) -> Verdict:
     """The verdict of an app.answering.Done."""
     return verdict(done.answer, verified=bool(getattr(done, "verified", False)), draft=getattr(done, "draft", ""),
                    not_found=done.not_found, cancelled=done.cancelled, has_sources=bool(done.sources))

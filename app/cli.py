@@ -13,11 +13,17 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from app.cli_mail import add_mail_filters, locations_of, mail_filter_kwargs
 from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
 from app.resident_client import RemoteError, ServerGone, records, request
+
+if TYPE_CHECKING:
+    from app.core import CoveCore
+    from app.resident_client import Request
+    from indexer.hits import SearchHit
+    from indexer.progress import IndexReport
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -105,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-def _core() -> Any:
+def _core() -> CoveCore:
     from app.core import CoveCore
 
     return CoveCore()
@@ -149,7 +155,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _index_remote(remote: Any, progress: ProgressLine) -> Any:
+def _index_remote(remote: Request, progress: ProgressLine) -> IndexReport:
     """Stream a resident Cove's index run into the same progress line; closing the request (Ctrl-C) cancels it."""
     from app.resident_protocol import rebuild
     from indexer.progress import IndexProgress, IndexReport
@@ -168,7 +174,7 @@ def _index_remote(remote: Any, progress: ProgressLine) -> Any:
     return report
 
 
-def _report_json(report: Any) -> dict[str, Any]:
+def _report_json(report: IndexReport) -> dict[str, Any]:
     return {
         "elapsed_s": round(report.elapsed_s, 3),
         "chunks_written": report.chunks_written,
@@ -212,7 +218,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def hit_json(h: Any, n: int | None = None) -> dict[str, Any]:
+def hit_json(h: SearchHit, n: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {} if n is None else {"n": n}
     out.update({"path": h.path, "title": h.title, "kind": h.kind, **h.where.columns(), "score": round(h.score, 6),
                 "similarity": round(h.similarity, 4), "snippet": h.snippet(), "doc_id": h.doc_id,

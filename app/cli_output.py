@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from indexer.progress import IndexProgress
+    from indexer.hits import SearchHit
+    from indexer.progress import IndexProgress, IndexReport
 
 
 def fmt_eta(seconds: float | None) -> str:
@@ -57,7 +59,7 @@ class ProgressLine:
             self.stream.flush()
 
 
-def print_index_summary(report: Any, out: TextIO) -> None:
+def print_index_summary(report: IndexReport, out: TextIO) -> None:
     c = report.counts
     out.write(
         f"{'Cancelled' if report.cancelled else 'Done'} in {report.elapsed_s:.1f} s: {c.get('indexed', 0)} indexed, "
@@ -73,7 +75,7 @@ def print_index_summary(report: Any, out: TextIO) -> None:
                 out.write(f"  {o.path}: {o.reason}\n")
 
 
-def print_search_hits(hits: list[Any], out: TextIO) -> None:
+def print_search_hits(hits: Sequence[SearchHit], out: TextIO) -> None:
     if not hits:
         out.write("No matches. Is the folder indexed? Try `cove status`.\n")
         return

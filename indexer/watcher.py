@@ -18,13 +18,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from indexer.journal import Change, ChangeJournal
 from indexer.progress import IndexReport, ProgressCallback
 from indexer.scanner import under
 from indexer.watch_observers import Observers, RawEvent
 from indexer.watch_state import FolderStatus, WatchLock, count_files, write_state
+
+if TYPE_CHECKING:
+    from indexer.pipeline import Indexer
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class FolderWatcher:
     """Watch folders and keep the index in step. `start()` returns at once; all work happens on its own thread.
     Public methods are thread-safe (the GUI calls them from its thread)."""
 
-    def __init__(self, indexer: Any, folders: Sequence[str], *, state_dir: Path, debounce_s: float = 0.5,
+    def __init__(self, indexer: Indexer, folders: Sequence[str], *, state_dir: Path, debounce_s: float = 0.5,
                  on_event: EventCallback | None = None, on_progress: ProgressCallback | None = None,
                  poll_interval_s: float = 5.0, force_polling: bool = False, idle_optimize_s: float = 30.0,
                  retry_s: float = 10.0,

@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from indexer.locator import NOWHERE, Locator
+
+if TYPE_CHECKING:
+    from app.answering import Source
+    from app.evidence import Evidence
+    from app.history import StoredSource
+    from indexer.hits import SearchHit
+    from indexer.progress import IndexReport
 
 _HOME = os.path.expanduser("~")
 
@@ -42,36 +49,34 @@ class SourceRef:
     evidence_end: int = -1
 
     @classmethod
-    def from_hit(cls, n: int, hit: Any, cited: bool = True, evidence: Any = None) -> "SourceRef":
+    def from_hit(cls, n: int, hit: SearchHit, cited: bool = True, evidence: Evidence | None = None) -> SourceRef:
         """`evidence`: an app.evidence.Evidence of this hit (offsets into hit.text), or None."""
-        ev = {}
-        if evidence is not None and hit.text[evidence.start:evidence.end] == evidence.text:
-            ev = {"evidence": evidence.text, "evidence_start": evidence.start, "evidence_end": evidence.end}
+        ev = evidence if evidence is not None and hit.text[evidence.start:evidence.end] == evidence.text else None
         return cls(n=n, path=hit.path, title=hit.title, kind=hit.kind, where=hit.where, sender=hit.sender,
                    date=hit.date, subject=hit.subject, snippet=hit.snippet(320), text=hit.text, doc_id=hit.doc_id,
-                   chunk_id=hit.chunk_id, ordinal=hit.ordinal, cited=cited, **ev)
+                   chunk_id=hit.chunk_id, ordinal=hit.ordinal, cited=cited, evidence=ev.text if ev else "",
+                   evidence_start=ev.start if ev else -1, evidence_end=ev.end if ev else -1)
 
     @classmethod
-    def from_source(cls, source: Any) -> "SourceRef":
+    def from_source(cls, source: Source) -> SourceRef:
         """From an app.answering.Source: the hit with its best evidence sentence."""
         from app.answer_record import best_evidence
 
         return cls.from_hit(source.n, source.hit, source.cited, best_evidence(source))
 
     @classmethod
-    def from_stored(cls, s: Any) -> "SourceRef":
+    def from_stored(cls, s: StoredSource) -> SourceRef:
         section = s.section
         if s.page is not None and section.startswith(f"p. {s.page}"):  # the locator was stored as the section
             section = section[len(f"p. {s.page}"):].lstrip(", ")
-        text = s.snippet.rstrip("…").rstrip()
-        ev = {}
-        if getattr(s, "evidence_start", None) is not None and s.snippet:  # the snippet is the evidence sentence
-            text = s.snippet
-            ev = {"evidence": s.snippet, "evidence_start": 0, "evidence_end": len(s.snippet)}
+        has_ev = getattr(s, "evidence_start", None) is not None and bool(s.snippet)  # the snippet is the evidence
+        text = s.snippet if has_ev else s.snippet.rstrip("…").rstrip()
         return cls(n=s.n, path=s.path, where=Locator(page=s.page, section=section), doc_id=s.doc_id,
-                   snippet=s.snippet, text=text, kind="pdf" if s.path.lower().endswith(".pdf") else "", **ev)
+                   snippet=s.snippet, text=text, kind="pdf" if s.path.lower().endswith(".pdf") else "",
+                   evidence=s.snippet if has_ev else "", evidence_start=0 if has_ev else -1,
+                   evidence_end=len(s.snippet) if has_ev else -1)
 
-    def to_stored(self) -> Any:
+    def to_stored(self) -> StoredSource:
         from app.history import StoredSource
 
         if self.evidence:
@@ -160,7 +165,7 @@ class JobFinished:
     id: str
     origin: str
     paths: tuple[str, ...]
-    report: Any  # indexer.progress.IndexReport (frozen)
+    report: IndexReport
 
 
 @dataclass(frozen=True)
