@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -91,6 +92,33 @@ class _CurrentStderr(logging.StreamHandler):
         pass
 
 
+def _install_excepthooks() -> None:
+    """Exceptions nobody caught (in a Qt slot, which PySide6 hands to sys.excepthook, or in a helper thread) are
+    written to the log too, then handled exactly as before by the hook that was there (which prints them)."""
+    if getattr(sys.excepthook, "cove", False) and getattr(threading.excepthook, "cove", False):
+        return
+    log = logging.getLogger("cove")
+    before_sys, before_thread = sys.excepthook, threading.excepthook
+
+    def sys_hook(kind, value, tb):  # type: ignore[no-untyped-def]
+        if not issubclass(kind, KeyboardInterrupt):
+            log.error("uncaught exception", exc_info=(kind, value, tb), extra=FILE_ONLY)
+        before_sys(kind, value, tb)
+
+    def thread_hook(args):  # type: ignore[no-untyped-def]
+        if args.exc_type is not SystemExit:
+            name = args.thread.name if args.thread is not None else "?"
+            log.error("uncaught exception in thread %s", name,
+                      exc_info=(args.exc_type, args.exc_value, args.exc_traceback), extra=FILE_ONLY)
+        before_thread(args)
+
+    sys_hook.cove = thread_hook.cove = True  # type: ignore[attr-defined]
+    if not getattr(sys.excepthook, "cove", False):
+        sys.excepthook = sys_hook
+    if not getattr(threading.excepthook, "cove", False):
+        threading.excepthook = thread_hook
+
+
 def configure(level: int | None = None) -> Path | None:
     """Send Cove's logging to the rotating file in the current data dir. Idempotent: a second call with the same data
     dir changes nothing, one with another data dir (tests, --data-dir) moves the file there. Returns the file's path
@@ -104,6 +132,7 @@ def configure(level: int | None = None) -> Path | None:
     # capture, an embedding application) already handles the root logger.
     if not any(isinstance(h, _CurrentStderr) for h in root.handlers) and not (set(root.handlers) - set(ours)):
         root.addHandler(_CurrentStderr())
+    _install_excepthooks()
     try:
         path = log_path()
     except OSError:

@@ -129,6 +129,52 @@ def test_cli_failure_goes_to_the_log_with_its_traceback_not_to_the_terminal(cove
     assert "Traceback (most recent call last)" in text and "RuntimeError: the store went away" in text
 
 
+def test_uncaught_exceptions_are_logged_then_handled_as_before(cove_data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    seen: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(f"thread {args.exc_value}"))
+    monkeypatch.setattr(sys, "excepthook", lambda kind, value, tb: seen.append(f"main {value}"))
+    path = logs.configure()
+
+    def work() -> None:
+        raise OSError("the helper thread broke")
+
+    t = threading.Thread(target=work, name="cove-helper")
+    t.start()
+    t.join()
+    try:
+        raise ValueError("a Qt slot broke")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)  # what PySide6 does with an exception from a slot
+    _flush()
+    text = path.read_text()
+    assert "ERROR cove [" in text and "uncaught exception in thread cove-helper" in text
+    assert "OSError: the helper thread broke" in text and "ValueError: a Qt slot broke" in text
+    assert seen == ["thread the helper thread broke", "main a Qt slot broke"]  # the previous hooks still ran
+    hooks = (sys.excepthook, threading.excepthook)
+    logs.configure()
+    assert (sys.excepthook, threading.excepthook) == hooks  # configured twice, wrapped once
+
+
+def test_a_failed_cli_ask_is_logged_without_the_question(cove_data_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]):
+    import threading
+
+    monkeypatch.setenv("COVE_NO_SERVER", "1")
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # the model preload thread fails too
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model")
+    question = "What is the combination of the blue-heron-8812 safe?"
+    assert main(["ask", question, "--model", str(bad)]) == 1
+    assert "not a GGUF file" in capsys.readouterr().err
+    _flush()
+    text = (cove_data_dir / "logs" / "cove.log").read_text()
+    assert "ERROR app.cli [MainThread] cove ask failed" in text and "GGUFError: bad.gguf is not a GGUF file" in text
+    assert "blue-heron" not in text and question not in text
+
+
 def test_status_names_the_log_file(cove_data_dir: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
