@@ -128,7 +128,8 @@ def test_an_index_worker_failure_reaches_the_library_line_with_details(qtbot: An
     def library() -> Any:
         raise RuntimeError("lance error: the manifest is damaged")
 
-    core = SimpleNamespace(index=index, library=library, settings=SimpleNamespace(get_paths=lambda _key: []))
+    core = SimpleNamespace(index=index, library=library, watched_folders=lambda: [], mail_stores=lambda: [],
+                           settings=SimpleNamespace(get_paths=lambda _key: []))
     client = IndexClient(core)  # type: ignore[arg-type]
     try:
         panel = LibraryPanel(client)
