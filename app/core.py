@@ -316,6 +316,7 @@ class CoveCore:
             return False
         self.settings.set("watched_folders", current + [folder] if watched else [f for f in current if f != folder])
         self.settings.save()
+        self.roots.record([folder], "watched")  # once unwatched, its documents stay "a folder no longer watched"
         if self._watcher is not None and self._watcher.running:
             (self._watcher.add_folder if watched else self._watcher.remove_folder)(folder)
         return True

@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from indexer.store import DocRow
 
-Origin = Literal["watched", "mail", "cli", "drop", "unknown"]
-ORIGINS: tuple[Origin, ...] = ("watched", "mail", "cli", "drop", "unknown")
+Origin = Literal["watched", "unwatched", "mail", "cli", "drop", "unknown"]
+ORIGINS: tuple[Origin, ...] = ("watched", "unwatched", "mail", "cli", "drop", "unknown")
 ROOTS_FILE = "roots.json"
 
 
 def origin_label(origin: str, is_dir: bool = True) -> str:
     """How a root's origin reads in `cove status` and in the library: "Watched folder", "Indexed with cove index"."""
     thing = "folder" if is_dir else "file"
-    return {"watched": "Watched folder", "mail": "Mail store", "cli": "Indexed with cove index",
-            "drop": f"Dropped {thing}"}.get(origin, f"Indexed {thing}")
+    return {"watched": "Watched folder", "unwatched": "Folder no longer watched", "mail": "Mail store",
+            "cli": "Indexed with cove index", "drop": f"Dropped {thing}"}.get(origin, f"Indexed {thing}")
 
 
 def under(path: str, root: str) -> bool:
@@ -152,8 +152,8 @@ def library_roots(watched: Sequence[str], mail: Sequence[str], log: Sequence[Roo
     outer = [r for r, _ in roots]
     logged = sorted(log, key=lambda r: (len(r.path), r.path))
     for rec in logged:
-        if not any(under(rec.path, o) for o in outer):
-            roots.append((rec.path, rec.origin))
+        if not any(under(rec.path, o) for o in outer):  # a logged "watched" root no longer in the settings: unwatched
+            roots.append((rec.path, "unwatched" if rec.origin == "watched" else rec.origin))
             outer.append(rec.path)
     return roots
 

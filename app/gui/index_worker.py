@@ -1,7 +1,9 @@
 """The library side of the GUI: one long-lived QThread for index writes the user asks for (dropped files, mail
 stores, "Forget") and the folder watcher (indexer.watcher, its own thread) for watched folders. Both go through the
 core's single Indexer, whose lock serialises them. Progress arrives through plain callbacks and leaves as signals
-carrying frozen records; nothing heavy (torch, LanceDB) is touched on the GUI thread."""
+carrying frozen records; nothing heavy (torch, LanceDB) is touched on the GUI thread. The rules (which roots the
+library has, how each got there, its counts) are the core's (`CoveCore.library`, app/library.py): this module only
+carries calls and results between threads, so the app shows what `cove status` prints."""
 from __future__ import annotations
 
 import itertools
@@ -218,10 +220,10 @@ class IndexClient(QObject):
 
     # settings-backed lists -------------------------------------------------------------------------------------------
     def watched_folders(self) -> list[str]:
-        return self.core.settings.get_paths("watched_folders")
+        return self.core.watched_folders()
 
     def mail_stores(self) -> list[str]:
-        return self.core.settings.get_paths("mail_stores")
+        return self.core.mail_stores()
 
     @property
     def watcher(self) -> "FolderWatcher | None":

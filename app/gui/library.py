@@ -22,7 +22,8 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 FORGOTTEN_ROLE = Qt.ItemDataRole.UserRole + 1  # an item the user forgot: kept out until "Index again" (issue 13)
 ORIGIN_ROLE = Qt.ItemDataRole.UserRole + 2  # how a root got into the library (app/library.py, issue 15)
 # the State column of a root nobody watches: how it got here ("watched" roots show the watcher's live state)
-ORIGIN_STATE = {"mail": "indexed", "cli": "indexed with cove index", "watched": "not watched"}
+ORIGIN_STATE = {"mail": "indexed", "cli": "indexed with cove index", "watched": "not watched",
+                "unwatched": "not watched"}
 
 
 def eta_text(seconds: float | None) -> str:

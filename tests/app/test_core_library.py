@@ -11,7 +11,7 @@ import pytest
 
 from app import paths
 from app.cli import main
-from app.library import ROOTS_FILE, RootLog, dropped_to_release, library_roots
+from app.library import ROOTS_FILE, RootLog, dropped_to_release, library_roots, origin_label
 from tests.conftest import FIXTURES
 
 
@@ -79,6 +79,18 @@ def test_watched_and_mail_come_from_settings_and_win_over_the_log(tmp_path: Path
     assert dropped_to_release([kept_inside, watched + "/b.txt", drop + "/c.txt", str(tmp_path / "x.txt")],
                               [(watched, "watched"), (cli, "cli"), (drop, "drop")]) == [drop + "/c.txt",
                                                                                       str(tmp_path / "x.txt")]
+
+
+def test_a_folder_no_longer_watched_says_so(tmp_path: Path) -> None:
+    from app.core import CoveCore
+
+    folder = str(_folder(tmp_path, "Papers"))
+    core = CoveCore()
+    assert core.set_watched(folder, True)
+    assert core.library_roots() == [(folder, "watched")]
+    assert core.set_watched(folder, False)  # its documents stay searchable: the library says what it is now
+    assert core.library_roots() == [(folder, "unwatched")]
+    assert origin_label("unwatched") == "Folder no longer watched"
 
 
 def test_a_damaged_log_means_unknown_origins_not_a_crash(tmp_path: Path) -> None:
