@@ -283,7 +283,7 @@ class ResidentServer:
 
         def progress(p: Any) -> None:
             now = time.monotonic()
-            if now - last[0] >= PROGRESS_INTERVAL_S or p.phase != "indexing":
+            if now - last[0] >= PROGRESS_INTERVAL_S or p.phase != "indexing" or 0 < p.file_total == p.file_done:
                 last[0] = now
                 events.put({"event": "progress", "progress": to_wire(p)})
 

@@ -70,7 +70,8 @@ class IndexWorker(QObject):
     def _progress_cb(self, source: str) -> "Callable[[IndexProgress], None]":
         def cb(p: IndexProgress) -> None:
             now = time.monotonic()
-            if p.phase in ("indexing", "scanning") and now - self._last_progress < 0.1:
+            finished_file = 0 < p.file_total == p.file_done  # "message 108/108" is shown, not skipped by the pace
+            if p.phase in ("indexing", "scanning") and now - self._last_progress < 0.1 and not finished_file:
                 return
             self._last_progress = now
             self.progress.emit(source, p)
