@@ -38,7 +38,7 @@ class CoveCore:
         self._query_embedder: Embedder | None = None  # issue 12: queries embedded without torch, see `query_embedder`
         self._watcher: FolderWatcher | None = None  # issue 4: the folder watcher, once `watcher()` made one
         self._exclusions: Exclusions | None = None  # issue 13: forgotten paths, see indexer/exclusions.py
-        self.roots = RootLog(paths.data_dir())  # issue 15: how each root got into the index (app/library.py)
+        self._roots: RootLog | None = None  # issue 15: how each root got into the index, see `roots`
         self._lock = threading.RLock()
 
     # --- lazily built parts --------------------------------------------------------------------------------------
@@ -162,6 +162,14 @@ class CoveCore:
 
                 self._exclusions = Exclusions(paths.data_dir())
             return self._exclusions
+
+    @property
+    def roots(self) -> RootLog:
+        """How each root got into the library (app/library.py), in the data dir beside the index."""
+        with self._lock:
+            if self._roots is None:
+                self._roots = RootLog(paths.data_dir())
+            return self._roots
 
     @property
     def writer_lock(self) -> WriterLock:
