@@ -12,9 +12,14 @@ import errno
 import os
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.resident_protocol import PROTOCOL_VERSION, LineReader, api_address, encode, rebuild
+
+if TYPE_CHECKING:
+    from app.answering import AnswerEvent
+
+T = TypeVar("T")
 
 
 class ServerGone(RuntimeError):
@@ -120,7 +125,8 @@ def request(op: str, args: dict[str, Any]) -> Request | None:
         return None
 
 
-def records(tp: Any, items: list[Any]) -> list[Any]:
+def records(tp: type[T], items: list[Any]) -> list[T]:
+    """Records of type `tp` rebuilt from their JSON form (see app.resident_protocol.rebuild)."""
     return [rebuild(tp, x) for x in items]
 
 
@@ -131,7 +137,7 @@ class RemoteAsk:
         self.req = req
         self.last_conversation_id: int | None = None
 
-    def events(self) -> Iterator[Any]:
+    def events(self) -> Iterator[AnswerEvent]:
         from app.answering import Done, Retrieved, Token
 
         kinds = {"token": Token, "retrieved": Retrieved, "done": Done}

@@ -21,9 +21,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from app.resident_protocol import LineReader, api_address, encode, peer_allowed, to_wire
+
+if TYPE_CHECKING:
+    from app.assistant import Assistant
+    from app.core import CoveCore
+    from indexer.progress import IndexProgress, IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +66,8 @@ class _Conn:
 
 
 class ResidentServer:
-    def __init__(self, core: Any = None, *, assistant: Any = None, address: str | None = None,
-                 assistant_factory: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, core: CoveCore | None = None, *, assistant: Assistant | None = None,
+                 address: str | None = None, assistant_factory: Callable[[CoveCore], Assistant] | None = None) -> None:
         if core is None:
             from app.core import CoveCore
 
@@ -145,7 +150,7 @@ class ResidentServer:
         self._indexer.shutdown(wait=False, cancel_futures=True)
 
     @property
-    def assistant(self) -> Any:
+    def assistant(self) -> Assistant:
         with self._lock:
             if self._assistant is None:
                 if self._assistant_factory is not None:
@@ -274,14 +279,14 @@ class ResidentServer:
         report = future.result()  # raises what the run raised
         conn.send({"event": "report", "report": to_wire(report)})
 
-    def _index_job(self, paths_: list[str], rebuild: bool, events: queue.Queue, cancel: threading.Event) -> Any:
+    def _index_job(self, paths_: list[str], rebuild: bool, events: queue.Queue, cancel: threading.Event) -> IndexReport:
         """On the single indexer thread (low priority): the same steps as an in-process `cove index`."""
         last = [0.0]
 
         def notice(message: str) -> None:
             events.put({"event": "notice", "message": message})
 
-        def progress(p: Any) -> None:
+        def progress(p: IndexProgress) -> None:
             now = time.monotonic()
             if now - last[0] >= PROGRESS_INTERVAL_S or p.phase != "indexing" or 0 < p.file_total == p.file_done:
                 last[0] = now
@@ -330,7 +335,7 @@ def serve_forever(server: ResidentServer, *, stop: threading.Event | None = None
         server.stop()
 
 
-def start_resident(core: Any) -> ResidentServer | None:
+def start_resident(core: CoveCore) -> ResidentServer | None:
     """The desktop app's resident API over its own core (window or tray). None when a `cove serve` (or another app)
     already serves this data dir, or the socket cannot be made: the app works the same, the CLI then uses the other
     server or works in-process."""

@@ -15,26 +15,31 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.assistant import Assistant
 
-_SHARED: "weakref.WeakKeyDictionary[Any, TurnTakingAssistant]" = weakref.WeakKeyDictionary()
+if TYPE_CHECKING:
+    from app.answering import AnswerEvent
+    from app.core import CoveCore
+
+T = TypeVar("T")
+_SHARED: "weakref.WeakKeyDictionary[CoveCore, TurnTakingAssistant]" = weakref.WeakKeyDictionary()
 _GUARD = threading.Lock()
 
 
 class TurnTakingAssistant(Assistant):
     """An Assistant used from several threads: questions, summaries and model switches take turns on the model."""
 
-    def __init__(self, core: Any, *, model_path: str | None = None) -> None:
+    def __init__(self, core: CoveCore, *, model_path: str | None = None) -> None:
         super().__init__(core, model_path=model_path)
         self._turn = threading.Lock()  # a plain Lock: a generator closed by the GC may release it from any thread
 
-    def ask(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def ask(self, *args: Any, **kwargs: Any) -> Iterator[AnswerEvent]:
         with self._turn:
             yield from super().ask(*args, **kwargs)
 
-    def hold(self, events: Iterator[Any]) -> Iterator[Any]:
+    def hold(self, events: Iterator[T]) -> Iterator[T]:
         with self._turn:
             yield from super().hold(events)
 
@@ -43,7 +48,7 @@ class TurnTakingAssistant(Assistant):
             super().switch_model(model_path)
 
 
-def shared_assistant(core: Any) -> TurnTakingAssistant:
+def shared_assistant(core: CoveCore) -> TurnTakingAssistant:
     """The one Assistant of `core` (made on first use). Pass it as the assistant factory of every user in a process."""
     with _GUARD:
         assistant = _SHARED.get(core)
