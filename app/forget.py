@@ -14,9 +14,14 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from app import paths
+
+if TYPE_CHECKING:
+    from app.core import CoveCore
+    from indexer.scrub import ScrubResult
+    from indexer.store import Store
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class ForgetResult:
     paths: tuple[str, ...]
 
 
-def forget(core: Any, targets: Sequence[str], *, exclude: bool = True, kind: str | None = None) -> ForgetResult:
+def forget(core: CoveCore, targets: Sequence[str], *, exclude: bool = True, kind: str | None = None) -> ForgetResult:
     """Forget files, folders or mail stores (anything at or under the given paths). With `exclude` (the default)
     they go on the exclusion list and stay out until the user indexes them again explicitly; the GUI passes
     `exclude=False` only when it drops a dragged-in item on its own (`remember_dropped` off)."""
@@ -58,7 +63,7 @@ def under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def purge_old_versions(store: Any) -> Any:
+def purge_old_versions(store: Store) -> ScrubResult:
     """Rewrite every fragment that held a deleted row, rebuild the indexes, drop every old version. Call it holding
     the writer lock (`Indexer.writing`)."""
     from indexer.scrub import scrub_store
