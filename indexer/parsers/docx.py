@@ -22,8 +22,8 @@ EXTENSIONS: dict[str, str] = {".docx": "docx", ".docm": "docx", ".dotx": "docx",
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
-_TEXT_TAGS = (f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}noBreakHyphen", f"{W}softHyphen")
-_SKIP_ANCESTORS = frozenset({f"{W}del", f"{W}moveFrom", f"{MC}Fallback"})
+# Subtrees never shown as text: deletions, moved-away text, field codes (their result runs are read), deleted codes.
+_SKIP_TAGS = frozenset({f"{W}del", f"{W}moveFrom", f"{W}instrText", f"{W}delText", f"{W}delInstrText"})
 _CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 # Extra parts, in the order they are appended after the body: (content type suffix, section, item tag).
 _EXTRA_PARTS = (
@@ -38,32 +38,66 @@ _HEADING_NAME = re.compile(r"^heading\s*(\d)$", re.I)
 
 
 def paragraph_text(p: Any) -> str:
-    """Visible text of a w:p element, including hyperlinks, insertions and text boxes, without deleted text."""
+    """Visible text of a w:p element, including hyperlinks, insertions and text boxes, without deleted text.
+
+    Each paragraph inside a text box or shape (w:txbxContent) becomes its own line, so words of separate boxes are
+    never glued ("2017Using", "KiiskInstitute" in pandoc's text_in_shape_format.docx); of an mc:AlternateContent only
+    one branch is read (the Fallback is usually the Choice's text again, as VML).
+    """
     parts: list[str] = []
-    for el in p.iter(*_TEXT_TAGS):
-        anc = el.getparent()
-        skip = False
-        while anc is not None and anc is not p:
-            if anc.tag in _SKIP_ANCESTORS:
-                skip = True
-                break
-            anc = anc.getparent()
-        if skip:
-            continue
-        tag = el.tag
+    _walk(p, parts)
+    return "\n".join(x for x in (clean_line(line) for line in "".join(parts).split("\n")) if x)
+
+
+def _walk(el: Any, parts: list[str]) -> None:
+    """Append el's visible text in document order; nested paragraphs and table cells start and end a line.
+
+    Recursion is bounded: lxml (no huge_tree) refuses XML nested deeper than 256 levels.
+    """
+    for child in el.iterchildren():
+        tag = child.tag
         if tag == f"{W}t":
-            parts.append(el.text or "")
-        elif tag == f"{W}tab":
+            parts.append(child.text or "")
+        elif tag in (f"{W}tab", f"{W}ptab"):
             parts.append("\t")
         elif tag in (f"{W}br", f"{W}cr"):
             parts.append("\n")
         elif tag == f"{W}noBreakHyphen":
             parts.append("-")
-    return "\n".join(x for x in (clean_line(line) for line in "".join(parts).split("\n")) if x)
+        elif tag in _SKIP_TAGS:
+            continue
+        elif tag == f"{MC}AlternateContent":
+            _walk_alternate(child, parts)
+        elif tag in (f"{W}p", f"{W}tc"):
+            parts.append("\n")
+            _walk(child, parts)
+            parts.append("\n")
+        else:
+            _walk(child, parts)
+
+
+def _walk_alternate(el: Any, parts: list[str]) -> None:
+    """The first mc:Choice that has text, else the mc:Fallback: branches are alternative renderings of one content."""
+    for branch in [*el.iterchildren(f"{MC}Choice"), *el.iterchildren(f"{MC}Fallback")]:
+        got: list[str] = []
+        _walk(branch, got)
+        if "".join(got).strip():
+            parts.extend(got)
+            return
+
+
+def _top_paragraphs(container: Any) -> Iterator[Any]:
+    """The w:p of container not inside another w:p: a text box's paragraphs are read once, by their host paragraph."""
+    for p in container.iter(f"{W}p"):
+        anc = p.getparent()
+        while anc is not None and anc is not container and anc.tag != f"{W}p":
+            anc = anc.getparent()
+        if p is not container and (anc is None or anc is container):
+            yield p
 
 
 def table_rows(tbl: Any) -> list[str]:
-    """Each row as " | "-joined cell texts; nested tables are flattened into their cell."""
+    """Each row as " | "-joined cell texts on one line; nested tables, text boxes and breaks flatten into the cell."""
     rows: list[str] = []
     for tr in tbl.iter(f"{W}tr"):
         if _nearest(tr, f"{W}tbl") is not tbl:
@@ -71,7 +105,8 @@ def table_rows(tbl: Any) -> list[str]:
         cells = []
         for tc in tr.iter(f"{W}tc"):
             if _nearest(tc, f"{W}tr") is tr:
-                cells.append(" ".join(t for t in (paragraph_text(p) for p in tc.iter(f"{W}p")) if t))
+                texts = (paragraph_text(p).replace("\n", " ") for p in _top_paragraphs(tc))
+                cells.append(" ".join(t for t in texts if t))
         if any(cells):
             rows.append(" | ".join(cells).strip(" |") if not cells[0] or not cells[-1] else " | ".join(cells))
     return rows
@@ -203,7 +238,7 @@ def _extra_blocks(doc: Any) -> list[Block]:
             for item in items:
                 if (item.get(f"{W}type") or "normal") not in ("normal",):
                     continue  # footnote separators
-                text = "\n".join(t for t in (paragraph_text(p) for p in item.iter(f"{W}p")) if t)
+                text = "\n".join(t for t in (paragraph_text(p) for p in _top_paragraphs(item)) if t)
                 if text and text not in seen:
                     seen.add(text)
                     out.append(Block(text=text, where=Locator(section=section)))
