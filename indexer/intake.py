@@ -156,8 +156,8 @@ class Intake:
                 mail.delete(gone)  # (mail) plain files are simply deleted
             if vanished is not None and not kept:
                 tracker.record(FileOutcome(source, "error", vanished.reason), counts_as_file=False)
-            if is_mail:  # a mailbox is done when its last message is written, so its count reaches the total
-                self._flush()
+            if is_mail or partial is not None:  # a mailbox, or a long document that came in batches, is done when
+                self._flush()  # its last message or page is written, so its count reaches the total (issue 15)
         tracker.file_done()
 
     def _failure_rows(self, source: str, previous: list[DocRow], kept: set[str], partial: Prepared | None,

@@ -67,7 +67,9 @@ class IndexProgress:
 
 # Units counted by the writer as it stores them (not by the parser as it reads them): a page or a message is done
 # when its chunks are embedded and written, which is where an indexing run spends its time (issue 15: an mbox of
-# 108 messages parsed in 0.2 s and then embedded for 10 s showed "1/108 messages" the whole time).
+# 108 messages parsed in 0.2 s and then embedded for 10 s showed "1/108 messages" the whole time). The count moves
+# once per write batch (64 documents or 256 chunks, indexer/intake.py): embedding a 256-chunk batch as 4 slices of 64
+# for finer steps took 24.6 s instead of 16.4 s on 256 real mbox chunks (int8 ONNX embedder, load average 6-10).
 WRITTEN_UNITS = frozenset({"messages", "pages"})
 _SINGULAR = {"messages": "message", "pages": "page", "chunks": "chunk"}
 
@@ -139,7 +141,7 @@ class ProgressTracker:
             if unit in WRITTEN_UNITS:
                 mine = self.file_progress[2] == unit
                 self.file_progress = (self.file_progress[0] if mine else 0, max(total, 0), unit)
-            else:
+            elif self.file_progress[2] not in WRITTEN_UNITS:  # pages being written say more than chunks parsed
                 self.file_progress = (done, total, unit)
         self.emit()
 

@@ -76,5 +76,27 @@ def test_pages_and_messages_are_counted_by_the_writer_not_the_parser() -> None:
     t.wrote("/d/mail.mbox", messages=30)
     t.wrote("/d/mail.mbox", messages=30)  # never past the total
     assert t.snapshot().items_text() == "file 2/2 · message 50/50"
-    t.file_units(10, 0, "MB")  # units the parser counts (a big text file being hashed) pass through
+    t.file_units(512, 0, "chunks")  # a parser beat of another unit does not hide what the writer counts
+    assert t.snapshot().items_text() == "file 2/2 · message 50/50"
+    t.file_done()
+    t.start_file("/d/big.log")
+    t.file_units(10, 0, "MB")  # units only the parser counts (a big text file being hashed) pass through
     assert t.snapshot().items_text() == "file 2/2 · 10 MB"
+
+
+def test_long_pdf_progress_counts_pages_as_they_are_written(tmp_path: Path, fake_embedder: Any) -> None:
+    """The real 117-page GeoTopo PDF (PDF_INVENTORY.tsv) in small chunks, so it arrives in several batches of 256
+    like a book does; the hashing embedder keeps it fast (the mbox test above uses the real one)."""
+    pdf = tmp_path / "GeoTopo.pdf"
+    shutil.copy(corpus("pdf", "py-pdf-sample-files", "009-pdflatex-geotopo", "GeoTopo-komprimiert.pdf"), pdf)
+    seen: list[IndexProgress] = []
+    idx = make_indexer(fake_embedder, isolate=True, chunk_tokens=48, overlap_tokens=8)
+    report = idx.index_paths([str(pdf)], on_progress=seen.append)
+    assert report.counts == {"indexed": 1}
+    pages = [p for p in seen if p.file_unit == "pages"]
+    assert pages and {p.file_total for p in pages} == {117}
+    dones = [p.file_done for p in pages]
+    assert dones == sorted(dones) and any(0 < d < dones[-1] for d in dones), sorted(set(dones))
+    last_page = max(c for c in idx.store.chunks_table.to_arrow().column("page").to_pylist() if c is not None)
+    assert dones[-1] == last_page  # the last page with text, once its chunks are stored
+    assert all(p.files_done == 0 for p in pages)  # all of it happened while the file was "0 of 1" before
