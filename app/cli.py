@@ -15,6 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Sequence
 
+from app.cli_errors import UsageError  # (also app.cli.UsageError for the cli_* modules)
 from app.cli_mail import add_mail_filters, locations_of, mail_filter_kwargs
 from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
 from app.resident_client import RemoteError, ServerGone, records, request
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from indexer.progress import IndexReport
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments: exit 2 with a message that says what to do."""
 
 
 def build_parser() -> argparse.ArgumentParser:
