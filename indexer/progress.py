@@ -68,8 +68,9 @@ class IndexProgress:
 # Units counted by the writer as it stores them (not by the parser as it reads them): a page or a message is done
 # when its chunks are embedded and written, which is where an indexing run spends its time (issue 15: an mbox of
 # 108 messages parsed in 0.2 s and then embedded for 10 s showed "1/108 messages" the whole time). The count moves
-# once per write batch (64 documents or 256 chunks, indexer/intake.py): embedding a 256-chunk batch as 4 slices of 64
-# for finer steps took 24.6 s instead of 16.4 s on 256 real mbox chunks (int8 ONNX embedder, load average 6-10).
+# once per write batch (64 documents or 256 chunks, indexer/intake.py). Finer steps would embed a batch in slices;
+# tests/benchmarks/bench_embed_slices.py could not tell the cost on the shared machine (256 real mbox chunks, int8
+# ONNX: whole batch 16.4-23.3 s, slices of 64 16.7-24.6 s over four runs at load average 6-11), so the batch stays.
 WRITTEN_UNITS = frozenset({"messages", "pages"})
 _SINGULAR = {"messages": "message", "pages": "page", "chunks": "chunk"}
 
