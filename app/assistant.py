@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from app.answering import AnswerEvent, Done, Source, answer
 from app.summarize import SummaryEvent
@@ -19,7 +19,7 @@ from app.summarize import SummaryEvent
 if TYPE_CHECKING:
     from app.core import CoveCore
     from app.history import StoredSource
-    from app.llm import LocalLLM
+    from app.llm import LocalLLM, PromptStyle  # prompt_style: the settings schema lets only these choices through
     from indexer.hits import SearchHit
     from indexer.retrieval import Searcher
 
@@ -71,7 +71,7 @@ class Assistant:
                 threads = s.get_int("n_threads") or None
                 self._llm = LocalLLM(self.resolve_model_path(), n_ctx=s.get_int("n_ctx"), n_threads=threads,
                                      n_gpu_layers=s.get_int("n_gpu_layers"),
-                                     prompt_style=s.get_str("prompt_style"))
+                                     prompt_style=cast("PromptStyle", s.get_str("prompt_style")))
                 self._idle.watch()
             self._idle.touch()
             return self._llm

@@ -67,8 +67,7 @@ def print_index_summary(report: IndexReport, out: TextIO) -> None:
         f"{c.get('removed', 0)} removed; {report.chunks_written} chunks written"
         + (f"; {report.ocr_pages} pages read by OCR" if getattr(report, "ocr_pages", 0) else "") + ".\n"
     )
-    for label, outcome in (("Skipped", "skipped"), ("Errors", "error")):
-        items = report.of(outcome)
+    for label, items in (("Skipped", report.of("skipped")), ("Errors", report.of("error"))):
         if items:
             out.write(f"{label}:\n")
             for o in sorted(items, key=lambda o: o.path):
