@@ -1,6 +1,7 @@
 """No import cycles in `indexer/`, and none new in `app/`, found statically: every import statement of every module
 (also the ones inside functions, which a cycle reaches just as surely, only later) becomes an edge, and the strongly
-connected components of that graph are the cycles. Imports under `if TYPE_CHECKING:` never run and are left out.
+connected components of that graph are the cycles. Imports under `if TYPE_CHECKING:` never run and are left out;
+importing a module of a package runs the package's `__init__` first, so that is an edge too.
 
 Why: `indexer/prepare.py` and `indexer/mail/*` once imported each other (six modules in one knot, held together by
 function-level imports); the shared records now live in the leaf `indexer/prepared.py`. This keeps it that way."""
@@ -14,6 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Cycles app/ is allowed to keep (none since `UsageError` moved to app/cli_errors.py: cli_mail imported app.cli back,
 # closing a knot through launch → gui.main → resident_server → cli_mail). Add one here only with a reason.
 KNOWN_APP_CYCLES: list[set[str]] = []
+# Seen once package `__init__`s became edges (issue 15): indexer/ocr/__init__.py imports indexer.parsers.pdf (page_text,
+# inside _merge) and indexer/parsers/pdf.py imports indexer.ocr.limits, which runs indexer/ocr/__init__.py first.
+# Harmless at run time (the first edge is a function-level import); moving the OCR limits out of the ocr package, or
+# page_text out of the pdf parser, would untie it.
+KNOWN_INDEXER_CYCLES: list[set[str]] = [{"indexer.ocr", "indexer.parsers", "indexer.parsers.pdf"}]
 
 
 def _modules() -> dict[str, Path]:
@@ -32,7 +38,8 @@ def _is_type_checking(node: ast.If) -> bool:
 
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The project modules `name` imports: `from a.b import c` is an edge to `a.b.c` when that is a module, else to
-    `a.b`; relative imports are resolved against the module's package."""
+    `a.b`; relative imports are resolved against the module's package. Importing `a.b.c` runs the `__init__` of `a`
+    and `a.b` first, so those are edges too, except `name`'s own packages (already imported when `name` runs)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
@@ -58,7 +65,9 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
         visit(node)
 
     visit(ast.parse(path.read_text(encoding="utf-8")))
-    return {m for m in found if m in modules and m != name}
+    with_packages = {".".join(m.split(".")[:i]) for m in found for i in range(1, m.count(".") + 2)}
+    own = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 2)}
+    return {m for m in with_packages if m in modules and m not in own}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
@@ -122,14 +131,27 @@ def test_the_detector_finds_a_cycle_through_function_level_imports(tmp_path):
     graph = {n: _imports(n, p, modules) for n, p in modules.items()}
     assert graph["indexer.two"] == {"indexer.one"}  # the relative, function-level import counts; TYPE_CHECKING not
     assert _cycles(graph) == [{"indexer.one", "indexer.two"}]
+    sub = pkg / "sub"  # a package's __init__ runs before any of its modules: importing sub.leaf reaches sub
+    sub.mkdir()
+    (sub / "__init__.py").write_text("from indexer.three import y\n")
+    (sub / "leaf.py").write_text("from indexer.sub import z\n")
+    (pkg / "three.py").write_text("def f():\n    import indexer.sub.leaf\n")
+    modules |= {"indexer.sub": sub / "__init__.py", "indexer.sub.leaf": sub / "leaf.py"}
+    graph = {n: _imports(n, p, modules) for n, p in modules.items()}
+    assert graph["indexer.three"] == {"indexer.sub", "indexer.sub.leaf"}
+    assert graph["indexer.sub.leaf"] == set()  # its own package is already imported when it runs
+    assert sorted(map(sorted, _cycles(graph))) == [["indexer.one", "indexer.two"], ["indexer.sub", "indexer.three"]]
 
 
 def test_indexer_has_no_import_cycle():
     graph = _graph()
     assert "indexer.prepare" in graph and "indexer.mail.stores" in graph  # the modules of the old knot are seen
-    assert [sorted(c) for c in _cycles(graph) if any(m.startswith("indexer") for m in c)] == []
+    new = [sorted(c) for c in _cycles(graph) if any(m.startswith("indexer") for m in c)
+           and not any(c <= known for known in KNOWN_INDEXER_CYCLES)]
+    assert new == []
 
 
 def test_app_has_no_new_import_cycle():
-    new = [sorted(c) for c in _cycles(_graph()) if not any(c <= known for known in KNOWN_APP_CYCLES)]
+    new = [sorted(c) for c in _cycles(_graph()) if any(m == "app" or m.startswith("app.") for m in c)
+           and not any(c <= known for known in KNOWN_APP_CYCLES)]
     assert new == []
