@@ -2,6 +2,6 @@
 
 Importing `app` installs the privacy guard first, before any third-party library is imported anywhere.
 """
-from app import privacy as _privacy
+from app.privacy import guard as _guard
 
-_privacy.install()
+_guard.install()

@@ -31,7 +31,7 @@ def _human(n: int) -> str:
 
 
 def cmd_privacy(args: argparse.Namespace) -> int:
-    from app.privacy_report import report
+    from app.privacy.report import report
 
     data = report()
     if args.json:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
-from app import privacy
+from app.privacy import guard
 from app.gui import theme
 from app.gui.icons import icon
 
@@ -31,7 +31,7 @@ class PrivacyIndicator(QToolButton):
         self.refresh()
 
     def refresh(self) -> None:
-        n = len(privacy.blocked_attempts())
+        n = len(guard.blocked_attempts())
         if n == self.blocked:
             return
         self.blocked = n
@@ -56,13 +56,13 @@ class PrivacyDialog(QDialog):
         text = QLabel(EXPLANATION)
         text.setWordWrap(True)
         lay.addWidget(text)
-        attempts = privacy.blocked_attempts()
+        attempts = guard.blocked_attempts()
         lay.addWidget(QLabel(f"<b>Network connections blocked: {len(attempts)}</b>"))
         details = QPlainTextEdit()
         details.setReadOnly(True)
         lines = [f"{time.strftime('%H:%M:%S', time.localtime(a.when))}  {a.destination}" for a in attempts]
         lines += ["", "Offline and telemetry switches in force:"]
-        lines += [f"  {k}={v}" for k, v in sorted(privacy.telemetry_switches().items())]
+        lines += [f"  {k}={v}" for k, v in sorted(guard.telemetry_switches().items())]
         details.setPlainText("\n".join(lines) if attempts else "None so far.\n\n" + "\n".join(lines[1:]))
         lay.addWidget(details, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

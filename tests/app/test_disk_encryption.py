@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.disk_encryption import ENCRYPTED, NOT_ENCRYPTED, UNKNOWN, check, mount_of, parse_mounts
+from app.privacy.disk_encryption import ENCRYPTED, NOT_ENCRYPTED, UNKNOWN, check, mount_of, parse_mounts
 
 REPO = Path(__file__).resolve().parents[2]
 MOUNTS = """\

@@ -17,9 +17,10 @@ import pytest
 
 from tests.conftest import FIXTURES
 
-from app import paths, privacy
+from app import paths
 from app.core import CoveCore
-from app.privacy_report import loosened_permissions
+from app.privacy import guard
+from app.privacy.report import loosened_permissions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,18 +38,18 @@ def test_public_connection_is_refused_and_recorded():
     """In a child process, so the deliberate attempts do not count against this process's (expected zero) tally."""
     code = """
 import json, socket, app
-from app import privacy
-from app.privacy_report import report
+from app.privacy import guard
+from app.privacy.report import report
 out = {}
 try:
     socket.create_connection(("93.184.216.34", 80), timeout=2)
-except privacy.NetworkBlocked as exc:
+except guard.NetworkBlocked as exc:
     out["connect"] = str(exc)
 try:
     socket.getaddrinfo("example.com", 443)
-except privacy.NetworkBlocked as exc:
+except guard.NetworkBlocked as exc:
     out["lookup"] = str(exc)
-attempts = privacy.blocked_attempts()
+attempts = guard.blocked_attempts()
 out["destinations"] = [a.destination for a in attempts]
 out["stack_mentions_caller"] = "<string>" in attempts[0].stack
 out["reported"] = report()["network_attempts_blocked"]
@@ -81,7 +82,7 @@ def test_loopback_and_unix_sockets_are_allowed(tmp_path):
 
 
 def test_index_search_ask_make_no_network_attempt(tmp_path, real_embedder):
-    before = len(privacy.blocked_attempts())
+    before = len(guard.blocked_attempts())
     folder = tmp_path / "docs"
     shutil.copytree(FIXTURES / "search", folder)
     core = CoveCore(embedder=real_embedder)
@@ -92,7 +93,7 @@ def test_index_search_ask_make_no_network_attempt(tmp_path, real_embedder):
 
     done = [e for e in Assistant(core).ask("How often is the lamp cleaned?") if isinstance(e, Done)][0]
     assert done.answer
-    assert privacy.blocked_attempts()[before:] == []
+    assert guard.blocked_attempts()[before:] == []
 
 
 def test_everything_written_is_owner_only(tmp_path, fake_embedder):

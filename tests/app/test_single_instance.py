@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from app import privacy
+from app.privacy import guard
 from app import single_instance as si
 from app.cli import main
 
@@ -136,11 +136,11 @@ def test_bad_messages_and_failing_handler_do_not_kill_the_server(address: str) -
 
 
 def test_privacy_guard_allows_the_local_socket(server: si.InstanceServer) -> None:
-    before = len(privacy.blocked_attempts())
+    before = len(guard.blocked_attempts())
     assert si.send_to_running({"action": "show"}, address=server.address)
-    assert len(privacy.blocked_attempts()) == before
+    assert len(guard.blocked_attempts()) == before
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        privacy._audit("socket.connect", (sock, server.address))  # raises NetworkBlocked if it were refused
+        guard._audit("socket.connect", (sock, server.address))  # raises NetworkBlocked if it were refused
 
 
 def test_address_is_per_data_dir_and_prefers_the_runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,10 +38,10 @@ def test_docx_source_shows_the_indexed_text_around_the_chunk(qtbot: Any, indexed
 
 
 def test_rich_text_never_loads_remote_resources(qtbot: Any) -> None:
-    from app import privacy
+    from app.privacy import guard
     from app.gui.answer_view import AnswerBrowser
 
-    before = len(privacy.blocked_attempts())
+    before = len(guard.blocked_attempts())
     browser = AnswerBrowser()
     qtbot.addWidget(browser)
     browser.resize(500, 300)
@@ -52,7 +52,7 @@ def test_rich_text_never_loads_remote_resources(qtbot: Any) -> None:
     assert "https://tracker.example.com/pixel.gif" in browser.refused_urls
     browser.set_markdown("See ![chart](http://example.com/chart.png) [1]")
     assert "[image: chart]" in browser.toPlainText()
-    assert len(privacy.blocked_attempts()) == before  # nothing even tried to connect
+    assert len(guard.blocked_attempts()) == before  # nothing even tried to connect
 
 
 def test_email_source_shows_the_message_with_its_headers(qtbot: Any) -> None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app import paths, privacy
+from app import paths
+from app.privacy import guard
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,14 @@ def loosened_permissions(limit: int = 50) -> list[str]:
 
 
 def report() -> dict[str, Any]:
-    attempts = privacy.blocked_attempts()
+    attempts = guard.blocked_attempts()
     return {
         "everything_local": True,
         "data": [loc.__dict__ for loc in data_locations()],
         "total_bytes": sum(loc.bytes for loc in data_locations()),
         "network_attempts_blocked": len(attempts),
         "blocked": [{"when": a.when, "destination": a.destination, "stack": a.stack} for a in attempts],
-        "telemetry_switches": privacy.telemetry_switches(),
+        "telemetry_switches": guard.telemetry_switches(),
         "loosened_permissions": loosened_permissions(),
         "guard": "audit hook on socket.connect / getaddrinfo: only loopback allowed (always on)",
         "disk_encryption": _disk_encryption(),
@@ -87,7 +88,7 @@ def report() -> dict[str, Any]:
 
 def _disk_encryption() -> dict[str, str]:
     """Is the data folder on an encrypted volume (issue 13)? Never fails the report: "unknown" on any error."""
-    from app.disk_encryption import UNKNOWN, DiskEncryption, check
+    from app.privacy.disk_encryption import UNKNOWN, DiskEncryption, check
 
     try:
         return check(paths.data_dir()).as_dict()
