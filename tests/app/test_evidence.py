@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.answering import check_answer
-from app.evidence import focus_passages, rank_sentences, supported
+from app.evidence import focus_passages, misfit, rank_sentences, supported
 from app.sentences import first_sentence_end, split_sentences
 from tests.app.conftest import make_hit
 
@@ -112,3 +112,58 @@ def test_empty_answer_is_never_shown(real_embedder):
     hits = [make_hit("The style guide says lines are wrapped at 72 characters.", n=1)]
     done = check_answer("How long may a line be?", "", [], hits, real_embedder)
     assert done.answer and "72 characters" in done.answer and not done.verified
+
+
+def test_a_quote_without_what_was_asked_for_is_offered_as_the_closest_passage(real_embedder):
+    """A number nobody gave for an entity the documents never mention: the answer says nothing was found and shows
+    the closest passage, instead of presenting another organisation's numbers as what the documents say."""
+    from app.answering import CLOSEST_PREFIX
+
+    hits = [make_hit("More phone numbers: United States +1 (669) 224-3318, Austria +43 7 2081 5337.", n=1),
+            make_hit("The practice moved to a new building on Main Street last spring.", title="News", n=2)]
+    done = check_answer("What is my dentist's phone number?", "1-800-342-9999.", [], hits, real_embedder)
+    assert not done.verified and done.draft == "1-800-342-9999."
+    assert done.answer.startswith(CLOSEST_PREFIX + " “"), done.answer
+    # the same numbers, asked about whom they belong to, are what the documents say
+    hits[0] = make_hit("Dial-in numbers for the GTM meeting: United States +1 (669) 224-3318.", n=1)
+    done = check_answer("What is the GTM meeting phone number?", "555 [1].", [1], hits, real_embedder)
+    assert not done.verified and done.answer.startswith("Your documents say: “"), done.answer
+    assert "224-3318" in done.answer
+
+
+def test_a_how_many_question_is_not_answered_with_a_postcode(real_embedder):
+    from app.answering import CLOSEST_PREFIX
+
+    hits = [make_hit("VoiceAge Corporation, University of Sherbrooke, Sherbrooke (Quebec) J1K 2R1, Canada.", n=1)]
+    done = check_answer("How many employees does VoiceAge Corporation have?", "1000 employees.", [], hits,
+                        real_embedder)
+    assert not done.verified and done.answer.startswith(CLOSEST_PREFIX), done.answer
+    assert misfit("What is Jack Nilles's phone number?", "175 [1].")
+    assert not misfit("What is Jack Nilles's phone number?", "+1 (555) 010-9999 [1].")
+
+
+def test_an_answer_that_only_restates_a_source_label_is_not_verified(real_embedder):
+    """The base model copies the prompt's source labels (an email's date and subject, a document's title)."""
+    from app.answering import names_a_source
+
+    mail = make_hit("Ryan Braun plays baseball for Milwaukee, says the table.", kind="email", n=1,
+                    subject="Re: scaled channel model tables", date="2019-04-30T10:00:00")
+    done = check_answer("Which sport does Ryan Braun play according to the table?",
+                        "2019-04-30, “Re: scaled channel model tables” [1].", [1], [mail], real_embedder)
+    assert not done.verified and "baseball" in done.answer, done.answer
+    assert names_a_source("Who wrote the paper?", "Preemptive Information Extraction",
+                          [make_hit("We propose a method.", title="Preemptive Information Extraction", n=1)])
+    assert not names_a_source("Which sport does Ryan Braun play?", "Baseball", [mail])
+
+
+def test_the_kind_of_answer_comes_from_the_main_clause():
+    from app.evidence import answer_type, has_answer_type
+
+    assert answer_type("When AsterixDB deprecates AQL, which query language should remain?") == ""
+    assert answer_type("When did President Clinton sign the act?") == "when"
+    assert answer_type("What is my dentist's phone number?") == "phone"
+    assert answer_type("How many employees does VoiceAge have?") == "number"
+    assert has_answer_type("number", "the order starts a six-month review", set())
+    assert not has_answer_type("number", "Sherbrooke (Quebec) J1K 2R1", set())
+    assert has_answer_type("who", "The domain was registered by Jamie Zawinski.", {"regist", "mozilla.org"})
+    assert not has_answer_type("who", "The domain was registered in 1998.", {"regist", "mozilla.org"})
