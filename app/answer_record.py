@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.answering import REPLACED_PREFIX  # the wording check_answer uses when it replaced an unsupported answer
+from app.answering import CLOSEST_PREFIX, REPLACED_PREFIX  # the wordings check_answer uses when it replaced an answer
 
 if TYPE_CHECKING:
     from app.answering import Done, Source
@@ -86,6 +86,11 @@ class Verdict:
         return "The model gave no usable answer."
 
 
+def is_replaced(answer: str) -> bool:
+    """Whether `answer` is check_answer's replacement of an unsupported answer (a quote of the documents)."""
+    return answer.lstrip().startswith((REPLACED_PREFIX, CLOSEST_PREFIX))
+
+
 def verdict(answer: str, *, verified: bool, draft: str = "", not_found: bool = False, cancelled: bool = False,
             has_sources: bool = True) -> Verdict:
     if cancelled:
@@ -94,7 +99,7 @@ def verdict(answer: str, *, verified: bool, draft: str = "", not_found: bool = F
         return Verdict("not_found")
     if verified:
         return Verdict("verified")
-    if draft or answer.lstrip().startswith(REPLACED_PREFIX):
+    if draft or is_replaced(answer):
         return Verdict("replaced", draft)
     if not has_sources:
         return Verdict("none")

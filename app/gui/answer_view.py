@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
-from app.answer_record import REPLACED_PREFIX, Verdict, verdict, verdict_of
+from app.answer_record import Verdict, is_replaced, verdict, verdict_of
 from app.gui import theme
 from app.gui.errors import DetailsButton
 from app.gui.icons import IconLabel, icon
@@ -300,7 +300,7 @@ class TurnWidget(QFrame):
         cited = {int(n) for n in _CITED.findall(answer)}
         refs = [SourceRef(**{**r.__dict__, "cited": (r.n in cited) if cited else True}) for r in refs]
         if verified is None:
-            v = Verdict("replaced", draft) if answer.lstrip().startswith(REPLACED_PREFIX) else Verdict("none")
+            v = Verdict("replaced", draft) if is_replaced(answer) else Verdict("none")
         else:
             v = verdict(answer, verified=verified, draft=draft, has_sources=bool(refs))
         self.banner.show_verdict(v)

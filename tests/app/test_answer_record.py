@@ -77,3 +77,13 @@ def test_history_keeps_evidence_and_verdict_and_upgrades_an_old_file(tmp_path: P
 def test_replaced_without_usable_draft_still_warns(draft: str) -> None:
     v = verdict("Your documents say: “Keys are in the box.” [1]", verified=False, draft=draft)
     assert v.state == "replaced" and v.warns and cli_notice(v).startswith("⚠ Not supported by your documents")
+
+
+def test_a_closest_passage_answer_loaded_from_history_is_still_marked_replaced() -> None:
+    from app.answer_record import is_replaced
+    from app.answering import CLOSEST_PREFIX
+
+    answer = f"{CLOSEST_PREFIX} “Call the front desk for keys.” [1]"
+    assert is_replaced(answer) and not is_replaced("Call the front desk [1].")
+    v = verdict(answer, verified=False)  # a history row: no draft kept
+    assert v.state == "replaced" and v.warns

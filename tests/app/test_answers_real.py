@@ -88,7 +88,10 @@ def test_an_answer_the_sources_do_not_support_is_not_presented_as_fact(assistant
     done = _ask(assistant, "What is the phone number of the Skerryvore lighthouse keeper?")
     assert not done.not_found
     assert not done.verified, done.answer
-    assert done.answer.startswith("Your documents say: “"), done.answer
+    # no passage holds a phone number: the answer says so, and still shows the closest passage as evidence
+    from app.answering import CLOSEST_PREFIX
+
+    assert done.answer.startswith(CLOSEST_PREFIX + " “"), done.answer
     assert done.draft and done.draft != done.answer
     quote = done.answer.split("“", 1)[1].rsplit("”", 1)[0]
     cited = done.cited_sources
