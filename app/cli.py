@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging()  # issue 15: once per run, after --data-dir; failures leave their traceback in the log file
     if args.command is None:
-        from app.launch import launch_gui
+        from app.desktop.launch import launch_gui
 
         return launch_gui([])
     try:

@@ -47,7 +47,7 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_desktop(args: argparse.Namespace) -> int:
-    from app import desktop_integration as di
+    from app.desktop import integration as di
 
     try:
         backend = di.backend()
@@ -132,7 +132,7 @@ PRINTERS = {"install": _print_install, "uninstall": _print_uninstall, "autostart
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from app.single_instance import is_running, open_message, send_to_running
+    from app.desktop.single_instance import is_running, open_message, send_to_running
 
     missing = [f for f in args.files if not os.path.exists(os.path.expanduser(f))]
     if missing:
@@ -153,7 +153,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
             return EXIT_OK
     except OSError as exc:  # a hand-off problem must never stop Cove from opening
         print(f"cove: could not reach a running Cove ({exc}); opening a new window", file=sys.stderr)
-    from app.launch import launch_gui
+    from app.desktop.launch import launch_gui
 
     argv = ([TRAY] if args.tray else []) + (["--quick-ask"] if args.quick_ask else []) + [os.path.abspath(os.path.expanduser(f)) for f in args.files]
     return launch_gui(argv)

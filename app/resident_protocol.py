@@ -35,7 +35,7 @@ def api_address() -> str | None:
     """The resident API socket of this data dir, or None where Cove has no Unix sockets (Windows: in-process)."""
     if os.name == "nt":
         return None
-    from app.single_instance import default_address
+    from app.desktop.single_instance import default_address
 
     base = default_address()
     stem = base[:-5] if base.endswith(".sock") else base

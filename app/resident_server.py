@@ -102,7 +102,7 @@ class ResidentServer:
             return True
         if not self.address:
             return False
-        from app.single_instance import _remove_if_stale, _startup_lock
+        from app.desktop.single_instance import _remove_if_stale, _startup_lock
 
         Path(self.address).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with _startup_lock(self.address):

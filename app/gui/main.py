@@ -80,7 +80,7 @@ def run(argv: Sequence[str]) -> int:
     configure_logging()  # issue 15: worker failures go to the log file (a no-op when `cove` already did it)
     probe_mode = os.environ.get("COVE_STARTUP_PROBE", "")
     if QApplication.instance() is None:
-        from app.qt_deps import xcb_problem
+        from app.desktop.qt_deps import xcb_problem
 
         problem = xcb_problem()  # `python -m app.gui` too: name the missing packages, not Qt's bare plugin error
         if problem:

@@ -1,6 +1,6 @@
-"""The GUI side of app.single_instance: one running Cove per data dir. A second launch (`cove gui FILE`, a desktop
-shortcut bound to `python -m app.gui --quick-ask`) hands its message to the running instance and exits; here the
-listener thread's messages become a Qt signal carrying a frozen record, handled on the GUI thread."""
+"""The GUI side of app.desktop.single_instance: one running Cove per data dir. A second launch (`cove gui FILE`, a
+desktop shortcut bound to `python -m app.gui --quick-ask`) hands its message to the running instance and exits; here
+the listener thread's messages become a Qt signal carrying a frozen record, handled on the GUI thread."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ class InstanceMessage:
 
 
 def message_for(files: list[str], quick_ask: bool) -> dict[str, Any]:
-    from app.single_instance import open_message
+    from app.desktop.single_instance import open_message
 
     if files:
         return open_message(files)
@@ -25,7 +25,7 @@ def message_for(files: list[str], quick_ask: bool) -> dict[str, Any]:
 
 def hand_off(files: list[str], *, quick_ask: bool = False, tray: bool = False) -> bool:
     """True when a running Cove took over (this process should exit)."""
-    from app.single_instance import is_running, send_to_running
+    from app.desktop.single_instance import is_running, send_to_running
 
     try:
         if tray and not files and not quick_ask:
@@ -40,7 +40,7 @@ class InstanceBridge(QObject):
 
     def __init__(self, parent: QObject | None = None, address: str | None = None) -> None:
         super().__init__(parent)
-        from app.single_instance import InstanceServer
+        from app.desktop.single_instance import InstanceServer
 
         self.server = InstanceServer(self._on_message, address=address)
 

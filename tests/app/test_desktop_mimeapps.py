@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app import desktop_mimeapps as m
+from app.desktop import mimeapps as m
 
 PDF = "application/pdf"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.qt_deps import XCB_LIBS, missing_xcb_libs, uses_xcb, xcb_problem
+from app.desktop.qt_deps import XCB_LIBS, missing_xcb_libs, uses_xcb, xcb_problem
 
 REPO = Path(__file__).resolve().parents[2]
 

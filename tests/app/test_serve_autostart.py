@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import desktop_integration as di
+from app.desktop import integration as di
 from app.cli import main
 from app.settings import Settings
 

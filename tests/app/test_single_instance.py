@@ -17,9 +17,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from app.privacy import guard
-from app import single_instance as si
 from app.cli import main
+from app.desktop import single_instance as si
+from app.privacy import guard
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -165,7 +165,7 @@ def test_cove_gui_hands_off_to_the_running_instance(server: si.InstanceServer, i
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(si, "default_address", lambda: server.address)
     launched: list[list[str]] = []
-    monkeypatch.setattr("app.launch.launch_gui", lambda argv: launched.append(argv) or 0)
+    monkeypatch.setattr("app.desktop.launch.launch_gui", lambda argv: launched.append(argv) or 0)
     doc = tmp_path / "notes.pdf"
     doc.write_bytes(b"%PDF-1.4")
     assert main(["gui", str(doc)]) == 0
@@ -179,7 +179,7 @@ def test_cove_gui_hands_off_to_the_running_instance(server: si.InstanceServer, i
 def test_cove_gui_starts_the_app_when_none_runs(address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(si, "default_address", lambda: address)
     launched: list[list[str]] = []
-    monkeypatch.setattr("app.launch.launch_gui", lambda argv: launched.append(argv) or 0)
+    monkeypatch.setattr("app.desktop.launch.launch_gui", lambda argv: launched.append(argv) or 0)
     doc = tmp_path / "a.docx"
     doc.write_bytes(b"PK")
     assert main(["gui", "--tray", str(doc)]) == 0
@@ -188,7 +188,7 @@ def test_cove_gui_starts_the_app_when_none_runs(address: str, tmp_path: Path, mo
 
 CHILD = """
 import sys, time
-from app.single_instance import InstanceServer
+from app.desktop.single_instance import InstanceServer
 got = []
 srv = InstanceServer(got.append, address=sys.argv[1])
 print("started" if srv.start() else "taken", flush=True)

@@ -58,7 +58,7 @@ def test_launch_reports_the_window_exposed(tmp_path: Path) -> None:
 
 def test_a_second_launch_hands_over_to_the_running_instance(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`python -m app.gui --quick-ask` (what users bind to a desktop shortcut) and `cove gui FILE` reach the running
-    Cove through app.single_instance and exit at once."""
+    Cove through app.desktop.single_instance and exit at once."""
     from app.gui.single_instance import InstanceBridge, InstanceMessage
 
     received: list[InstanceMessage] = []

@@ -1,7 +1,7 @@
 """Read and edit XDG `mimeapps.list` files (the user's default applications), touching only the keys asked for.
 
 Why not configparser: it lower-cases keys, drops comments and reorders groups; a user's mimeapps.list is theirs and
-must come back byte-for-byte the same except for the one value Cove changes. Used by desktop_integration to restore
+must come back byte-for-byte the same except for the one value Cove changes. Used by integration.py to restore
 the previous default when `cove desktop uninstall` undoes `cove desktop install --default`.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ from typing import Sequence
 
 
 def launch_gui(argv: Sequence[str]) -> int:
-    from app.qt_deps import xcb_problem
+    from app.desktop.qt_deps import xcb_problem
 
     problem = xcb_problem()  # before Qt: name the missing system packages instead of Qt's bare plugin error
     if problem:

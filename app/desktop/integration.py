@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from app import desktop_mimeapps, paths
+from app import paths
+from app.desktop import mimeapps
 
 DESKTOP_ID = "cove.desktop"
 ICON_NAME = "cove"
@@ -47,7 +48,7 @@ class UnsupportedPlatform(DesktopError):
 
 def assets_dir() -> Path:
     """repo/assets in a checkout; sys._MEIPASS/assets in the bundle (app/ sits next to it in both)."""
-    return Path(__file__).resolve().parent.parent / "assets"
+    return Path(__file__).resolve().parents[2] / "assets"
 
 
 def icon_svg() -> Path:
@@ -256,12 +257,12 @@ class LinuxDesktop:
         user_list = self._mimeapps_files()[0]
         for mime in MIME_TYPES:
             if mime not in manifest.defaults:  # remember the user's choice once, not Cove's own from a re-install
-                previous = desktop_mimeapps.read_default(user_list, mime)
+                previous = mimeapps.read_default(user_list, mime)
                 manifest.defaults[mime] = None if previous == DESKTOP_ID else previous
         result = self.run_tool("xdg-mime", "default", DESKTOP_ID, *MIME_TYPES)
         if result != "ran":  # no xdg-utils: write the user's mimeapps.list ourselves (what xdg-mime does)
             for mime in MIME_TYPES:
-                desktop_mimeapps.set_default(user_list, mime, DESKTOP_ID)
+                mimeapps.set_default(user_list, mime, DESKTOP_ID)
             result = f"{result}; wrote {user_list}"
         return result
 
@@ -274,11 +275,11 @@ class LinuxDesktop:
             return {"platform": self.platform, "installed": False, "removed": removed, "restored_defaults": restored,
                     "autostart_removed": autostart, "tools": {}, "manifest": str(Manifest.path())}
         for mime, previous in manifest.defaults.items():
-            for mimeapps in self._mimeapps_files():
-                if desktop_mimeapps.read_default(mimeapps, mime) == DESKTOP_ID:
-                    desktop_mimeapps.set_default(mimeapps, mime, previous)
+            for listing in self._mimeapps_files():
+                if mimeapps.read_default(listing, mime) == DESKTOP_ID:
+                    mimeapps.set_default(listing, mime, previous)
                     restored[mime] = previous
-                desktop_mimeapps.remove_added(mimeapps, mime, DESKTOP_ID)
+                mimeapps.remove_added(listing, mime, DESKTOP_ID)
         for name in manifest.files + manifest.caches:
             path = Path(name)
             if path.exists() or path.is_symlink():
