@@ -15,11 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Cycles app/ is allowed to keep (none since `UsageError` moved to app/cli_errors.py: cli_mail imported app.cli back,
 # closing a knot through launch → gui.main → resident_server → cli_mail). Add one here only with a reason.
 KNOWN_APP_CYCLES: list[set[str]] = []
-# Seen once package `__init__`s became edges (issue 15): indexer/ocr/__init__.py imports indexer.parsers.pdf (page_text,
-# inside _merge) and indexer/parsers/pdf.py imports indexer.ocr.limits, which runs indexer/ocr/__init__.py first.
-# Harmless at run time (the first edge is a function-level import); moving the OCR limits out of the ocr package, or
-# page_text out of the pdf parser, would untie it.
-KNOWN_INDEXER_CYCLES: list[set[str]] = [{"indexer.ocr", "indexer.parsers", "indexer.parsers.pdf"}]
+# Cycles indexer/ is allowed to keep: none (the one seen once package `__init__`s became edges, indexer.ocr ↔
+# indexer.parsers.pdf through MIN_TEXT_CHARS, was untied by defining that constant in the pdf parser).
+KNOWN_INDEXER_CYCLES: list[set[str]] = []
 
 
 def _modules() -> dict[str, Path]:

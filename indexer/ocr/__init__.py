@@ -15,9 +15,9 @@ from typing import Callable
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
 from indexer.locator import Locator
 from indexer.ocr.client import OcrRun, OcrUnavailable, ocr_document
-from indexer.ocr.limits import MIN_TEXT_CHARS, OcrLimits
+from indexer.ocr.limits import OcrLimits
 
-__all__ = ["MIN_TEXT_CHARS", "OCR_OFF", "OcrLimits", "complete", "needs_ocr", "ocr_was_off"]
+__all__ = ["OCR_OFF", "OcrLimits", "complete", "needs_ocr", "ocr_was_off"]
 
 OCR_OFF = "OCR is off"
 

@@ -28,7 +28,3 @@ class OcrLimits:
     idle_exit_s: float = 120.0
     max_crashes: int = 3
 
-
-# A PDF page with fewer extracted characters than this is treated as an image of text (scanner stamps, a page
-# number or a stray "." from a broken text layer are below it; a real text page is hundreds).
-MIN_TEXT_CHARS = 20

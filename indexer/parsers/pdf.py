@@ -15,8 +15,12 @@ import time
 from indexer.documents import Block, ParsedDocument, ParseError, SkipDocument
 from indexer.locator import Locator
 from indexer.heartbeat import beat
-from indexer.ocr.limits import MIN_TEXT_CHARS
 from indexer.parsers.textutil import clean_line, first_line, normalize_newlines, short, stem
+
+# A PDF page with fewer extracted characters than this is treated as an image of text (scanner stamps, a page
+# number or a stray "." from a broken text layer are below it; a real text page is hundreds).
+# Defined here, not in indexer.ocr: the parser decides what needs OCR without importing the OCR package.
+MIN_TEXT_CHARS = 20
 
 EXTENSIONS: dict[str, str] = {".pdf": "pdf"}
 
