@@ -16,13 +16,13 @@ import time
 from typing import TYPE_CHECKING, Any, Sequence
 
 from app.cli_errors import UsageError  # (also app.cli.UsageError for the cli_* modules)
-from app.cli_mail import add_mail_filters, locations_of, mail_filter_kwargs
+from app.cli_mail import add_mail_filters, mail_filter_kwargs
 from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
-from app.resident_client import RemoteError, ServerGone, records, request
+from app.resident.client import RemoteError, ServerGone, records, request
 
 if TYPE_CHECKING:
     from app.core import CoveCore
-    from app.resident_client import Request
+    from app.resident.client import Request
     from indexer.hits import SearchHit
     from indexer.progress import IndexReport
 
@@ -154,7 +154,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _index_remote(remote: Request, progress: ProgressLine) -> IndexReport:
     """Stream a resident Cove's index run into the same progress line; closing the request (Ctrl-C) cancels it."""
-    from app.resident_protocol import rebuild
+    from app.resident.protocol import rebuild
     from indexer.progress import IndexProgress, IndexReport
 
     report = None
@@ -202,6 +202,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         hits = core.search(args.query, args.k, scope=scope, mode=args.mode, **filters)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        from app.core import locations_of
+
         where = locations_of(core, hits)  # a message stored in several places cites all of them
     if args.json:
         results = [{**hit_json(h), **({"locations": where[h.doc_id]} if h.doc_id in where else {})} for h in hits]

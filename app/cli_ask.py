@@ -32,7 +32,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from app.assistant import Assistant
     from app.cli import UsageError, hit_json
     from app.core import CoveCore
-    from app.resident_client import RemoteAsk, request
+    from app.resident.client import RemoteAsk, request
 
     if args.k is not None and args.k < 1:
         raise UsageError("-k must be at least 1")

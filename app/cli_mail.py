@@ -54,16 +54,6 @@ def mail_filter_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def locations_of(core: Any, hits: list[Any]) -> dict[str, list[str]]:
-    """Every stored location of the email hits (the owner's path first)."""
-    if not any(h.kind == "email" for h in hits):
-        return {}
-    from indexer.mail import locations
-
-    docs = core.searcher.documents()
-    return {h.doc_id: locations(docs, h.doc_id) for h in hits if h.kind == "email"}
-
-
 def add_commands(sub: Any) -> None:
     """`cove mail discover` and `cove mail show`."""
     p = sub.add_parser("mail", help="local mail stores: find them, show a message")

@@ -26,8 +26,8 @@ def add_commands(sub: Any) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from app import paths
     from app.logs import configure as configure_logging
-    from app.resident_client import request
-    from app.resident_server import ResidentServer, serve_forever
+    from app.resident.client import request
+    from app.resident.server import ResidentServer, serve_forever
 
     configure_logging()  # issue 15: a no-op after `cove`'s own set-up; here so every way into serve logs to the file
     server = ResidentServer()

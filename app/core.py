@@ -360,3 +360,14 @@ class CoveCore:
             if self._store is not None:
                 self._store.close()
             self._store = self._indexer = self._searcher = None
+
+
+def locations_of(core: CoveCore, hits: list[SearchHit]) -> dict[str, list[str]]:
+    """Every stored location of the email hits (the owner's path first): `cove search` prints them and the resident
+    server sends them (which is why this lives here and not in app/cli/: the server must not import the CLI)."""
+    if not any(h.kind == "email" for h in hits):
+        return {}
+    from indexer.mail import locations
+
+    docs = core.searcher.documents()
+    return {h.doc_id: locations(docs, h.doc_id) for h in hits if h.kind == "email"}

@@ -1,7 +1,7 @@
 """Where a piece of text sits inside its document: the one record every text-carrying record holds (a parsed
 `Block`, a stored `Chunk`, a retrieved `SearchHit`, the GUI's `SourceRef`), instead of each repeating the same five
 fields. Frozen and made of plain values, so it crosses threads and the resident socket (`dataclasses.asdict` nests
-it, `app.resident_protocol.rebuild` restores it from the type hints).
+it, `app.resident.protocol.rebuild` restores it from the type hints).
 
 The index and the JSON output keep the five fields flat (`page`, `section`, `line_start`, `line_end`, `part`):
 `columns()` / `from_columns()` map at those boundaries, so neither the LanceDB schema nor `cove search --json`

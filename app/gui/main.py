@@ -107,7 +107,7 @@ def run(argv: Sequence[str]) -> int:
     qt_app.styleHints().colorSchemeChanged.connect(
         lambda _s: apply_theme(qt_app, core.settings.get_str("theme")))
     from app.gui.controller import Controller
-    from app.shared_assistant import shared_assistant
+    from app.resident.shared_assistant import shared_assistant
 
     ctl = Controller(qt_app, core=core, assistant_factory=shared_assistant)  # one model with the resident API below
     bridge = None
@@ -115,7 +115,7 @@ def run(argv: Sequence[str]) -> int:
         bridge = single_instance.InstanceBridge(ctl)
         bridge.received.connect(ctl.handle_instance_message)
         bridge.start()
-    from app.resident_server import start_resident
+    from app.resident.server import start_resident
 
     resident = None if probe_mode else start_resident(core)  # issue 12: the CLI talks to this warm app too
     probe = _ExposeProbe(quit_after=probe_mode == "exit") if probe_mode else None

@@ -81,7 +81,7 @@ class Server:
 
     def ping(self) -> dict[str, Any]:
         env = env_for(self.data_dir)
-        code = ("from app.resident_client import request\n"
+        code = ("from app.resident.client import request\n"
                 "import json; r = request('ping', {}); print(json.dumps(r.one('result') if r else None))")
         out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                              timeout=60)

@@ -7,7 +7,7 @@ import json
 from app.answering import Source
 from app.cli import hit_json
 from app.evidence import Evidence
-from app.resident_protocol import encode, rebuild, to_wire
+from app.resident.protocol import encode, rebuild, to_wire
 from indexer.hits import SearchHit
 from indexer.locator import Locator
 

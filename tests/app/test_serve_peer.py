@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.resident_protocol import encode
-from app.resident_server import ResidentServer
+from app.resident.protocol import encode
+from app.resident.server import ResidentServer
 
 
 def _nobody() -> int:

@@ -27,7 +27,7 @@ def test_errors_and_results_come_back() -> None:
 
 
 def test_server_indexer_thread_is_low_priority(tmp_path: Path) -> None:
-    from app.resident_server import ResidentServer
+    from app.resident.server import ResidentServer
 
     server = ResidentServer(object(), address=str(tmp_path / "x.api.sock"))
     try:

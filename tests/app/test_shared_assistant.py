@@ -6,8 +6,8 @@ import threading
 import time
 
 from app.core import CoveCore
-from app.resident_server import ResidentServer
-from app.shared_assistant import TurnTakingAssistant, shared_assistant
+from app.resident.server import ResidentServer
+from app.resident.shared_assistant import TurnTakingAssistant, shared_assistant
 
 
 def test_the_api_server_and_the_app_chat_get_the_same_assistant(tmp_path):

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from app.resident_protocol import LineReader, api_address, encode, peer_allowed, to_wire
+from app.resident.protocol import LineReader, api_address, encode, peer_allowed, to_wire
 
 if TYPE_CHECKING:
     from app.assistant import Assistant
@@ -155,8 +155,8 @@ class ResidentServer:
             if self._assistant is None:
                 if self._assistant_factory is not None:
                     self._assistant = self._assistant_factory(self.core)
-                else:  # the one model of this process: the desktop app's chat shares it (app/shared_assistant.py)
-                    from app.shared_assistant import shared_assistant
+                else:  # the one model of this process: the desktop app's chat shares it (app/resident/shared_assistant.py)
+                    from app.resident.shared_assistant import shared_assistant
 
                     self._assistant = shared_assistant(self.core)
             return self._assistant
@@ -230,7 +230,7 @@ class ResidentServer:
         conn.send({"event": "result", "status": status})
 
     def _op_search(self, conn: _Conn, args: dict[str, Any]) -> None:
-        from app.cli_mail import locations_of
+        from app.core import locations_of
 
         started = time.perf_counter()
         hits = self.core.search(str(args["query"]), args.get("k"), scope=args.get("scope"),

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.resident_protocol import PROTOCOL_VERSION, LineReader, api_address, encode, rebuild
+from app.resident.protocol import PROTOCOL_VERSION, LineReader, api_address, encode, rebuild
 
 if TYPE_CHECKING:
     from app.answering import AnswerEvent
@@ -126,7 +126,7 @@ def request(op: str, args: dict[str, Any]) -> Request | None:
 
 
 def records(tp: type[T], items: list[Any]) -> list[T]:
-    """Records of type `tp` rebuilt from their JSON form (see app.resident_protocol.rebuild)."""
+    """Records of type `tp` rebuilt from their JSON form (see app.resident.protocol.rebuild)."""
     return [rebuild(tp, x) for x in items]
 
 
