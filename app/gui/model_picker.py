@@ -1,5 +1,5 @@
 """The model picker: the bundled models, the GGUF models other apps already keep on this computer (Ollama, LM Studio,
-GPT4All, Jan, the Hugging Face cache; found by app.model_catalog in the background, the recommended one starred) and
+GPT4All, Jan, the Hugging Face cache; found by app.models.catalog in the background, the recommended one starred) and
 any GGUF the user chose (file dialog or a dropped .gguf), with name, size, quantisation and context length read from
 the file's header (never loading it). "Models on this computer…" opens a table of them all with a Use button per
 row. Choosing one only saves the setting and asks the chat worker to load it there; the GUI never waits for a
@@ -33,13 +33,13 @@ def describe(info: Any, in_use_ctx: int | None = None) -> str:
 
 def discover(settings: Any) -> Any:
     """The catalog without assembling the bundled Gemma (the chat worker does that when it loads it)."""
-    from app.model_catalog import build_catalog
+    from app.models.catalog import build_catalog
 
     return build_catalog(settings, assemble=False)
 
 
 def read_info(path: str) -> Any:
-    from app.llm import model_info
+    from app.models.llm import model_info
 
     return model_info(path)
 
@@ -67,7 +67,7 @@ class ModelPicker(QWidget):
         lay.addWidget(self.info_label)
         lay.addWidget(self.state_label)
         self.loaded_info: Any = None
-        self.catalog: Any = None  # app.model_catalog.Catalog once discovery has run
+        self.catalog: Any = None  # app.models.catalog.Catalog once discovery has run
         self.dialog: Any = None
         self._populate()
         self.combo.activated.connect(self._on_activated)
@@ -97,7 +97,7 @@ class ModelPicker(QWidget):
         self.combo.addItem("Gemma 3 270M (bundled)", "")
         listed: set[str] = set()
         if self.catalog is not None:
-            from app.model_catalog import model_path_setting
+            from app.models.catalog import model_path_setting
 
             for e in self.catalog.entries:
                 value = model_path_setting(e, self.catalog)

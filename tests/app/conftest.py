@@ -26,14 +26,14 @@ def cove_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def bundled_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVE_DATA_DIR", str(tmp_path_factory.mktemp("model-data")))
-        from app.bundled_model import bundled_model_path
+        from app.models.bundled_model import bundled_model_path
 
         return bundled_model_path()
 
 
 def _load(path: Path, **kwargs):
     pytest.importorskip("llama_cpp")
-    from app.llm import LocalLLM
+    from app.models.llm import LocalLLM
 
     return LocalLLM(path, **kwargs)
 

@@ -103,7 +103,7 @@ def test_an_answer_the_sources_do_not_support_is_not_presented_as_fact(assistant
 def chat_assistant(assistant):  # type: ignore[no-untyped-def]
     """The same real store, answered by the bundled instruct model through its own chat template."""
     from app.assistant import Assistant
-    from app.bundled_smollm2 import smollm2_path
+    from app.models.bundled_smollm2 import smollm2_path
 
     helper = Assistant(assistant.core, model_path=str(smollm2_path()))
     assert helper.llm.is_chat, "SmolLM2 carries a chat template: the chat prompt path must be used"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app import bundled_model
-from app.llm import GGUFError, model_info, read_gguf_metadata, resolve_prompt_style
+from app.models import bundled_model
+from app.models.llm import GGUFError, model_info, read_gguf_metadata, resolve_prompt_style
 
 
 # bundled model -------------------------------------------------------------------------------------------------------

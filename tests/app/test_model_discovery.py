@@ -31,7 +31,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def stores(home: Path, bundled_path: Path, smol_path: Path) -> dict[str, Path]:
     """Ollama holds SmolLM2 (instruct), LM Studio holds Gemma 3 (base)."""
-    from app.bundled_smollm2 import EXPECTED_SHA256
+    from app.models.bundled_smollm2 import EXPECTED_SHA256
 
     return {
         "ollama": ollama_model(home, smol_path, "smollm2", "135m", EXPECTED_SHA256),
@@ -46,7 +46,7 @@ def _by_source(cat: Any) -> dict[str, Any]:
 
 def test_finds_ollama_and_lmstudio_models_with_header_details(stores: dict[str, Path], smol_path: Path,
                                                               bundled_path: Path) -> None:
-    from app.model_catalog import build_catalog
+    from app.models.catalog import build_catalog
     from app.settings import Settings
 
     cat = build_catalog(Settings.load(), include_bundled=False, available=8_000_000_000)
@@ -79,7 +79,7 @@ def test_discovery_writes_nothing_into_the_stores(stores: dict[str, Path], home:
 
 
 def test_recommends_the_instruct_model_that_fits(stores: dict[str, Path]) -> None:
-    from app.model_catalog import build_catalog
+    from app.models.catalog import build_catalog
     from app.settings import Settings
 
     cat = build_catalog(Settings.load(), include_bundled=False, available=8_000_000_000)
@@ -94,7 +94,7 @@ def test_recommends_the_instruct_model_that_fits(stores: dict[str, Path]) -> Non
 
 
 def test_prefers_the_larger_instruct_model_among_those_that_fit() -> None:
-    from app.model_catalog import RESERVE_BYTES, ModelEntry, recommend
+    from app.models.catalog import RESERVE_BYTES, ModelEntry, recommend
 
     def entry(name: str, count: int, need: int, chat: bool = True) -> ModelEntry:
         return ModelEntry(source="ollama", name=name, path=name, real_path=name, size_bytes=need // 2, params="",
@@ -109,8 +109,8 @@ def test_prefers_the_larger_instruct_model_among_those_that_fit() -> None:
 
 def test_hf_cache_snapshot_and_duplicates_are_one_model(home: Path, smol_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.bundled_smollm2 import EXPECTED_SHA256
-    from app.model_stores import find_models
+    from app.models.bundled_smollm2 import EXPECTED_SHA256
+    from app.models.stores import find_models
 
     hf = hf_model(home, smol_path, "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smollm2-135m-instruct-q4_1.gguf")
     found, searched = find_models()
@@ -126,7 +126,7 @@ def test_hf_cache_snapshot_and_duplicates_are_one_model(home: Path, smol_path: P
 
 def test_bundled_models_are_listed_first_and_store_copies_of_them_are_not_repeated(
         home: Path, bundled_path: Path, smol_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.model_catalog import build_catalog
+    from app.models.catalog import build_catalog
     from app.settings import Settings
 
     monkeypatch.setenv("COVE_DATA_DIR", str(bundled_path.parent.parent))  # where the session assembled Gemma
@@ -139,7 +139,7 @@ def test_bundled_models_are_listed_first_and_store_copies_of_them_are_not_repeat
 
 
 def test_unusable_files_are_listed_with_a_reason_and_later_shards_are_not(home: Path) -> None:
-    from app.model_catalog import build_catalog
+    from app.models.catalog import build_catalog
     from app.settings import Settings
 
     pub = home / ".lmstudio" / "models" / "nomic-ai" / "nomic-embed-text-v1.5-GGUF"
@@ -182,7 +182,7 @@ def test_cove_models_json_lists_them_and_use_sets_model_path(stores: dict[str, P
     from app.cli import main
     from app.settings import Settings
 
-    monkeypatch.setattr("app.model_catalog.bundled_models", lambda assemble=True: [])  # the stores hold the same two files
+    monkeypatch.setattr("app.models.catalog.bundled_models", lambda assemble=True: [])  # the stores hold the two
     assert main(["models", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"models", "recommended", "recommendation", "memory", "configured", "searched", "provenance"}
@@ -234,8 +234,8 @@ def test_use_with_the_bundled_default_resets_model_path(bundled_path: Path, monk
 def test_a_discovered_ollama_blob_loads_and_answers_as_a_chat_model(stores: dict[str, Path]) -> None:
     """Ollama's blobs have no .gguf name; the path `--use` stores must still load through the product's LocalLLM."""
     pytest.importorskip("llama_cpp")
-    from app.llm import LocalLLM
-    from app.model_catalog import build_catalog
+    from app.models.llm import LocalLLM
+    from app.models.catalog import build_catalog
     from app.settings import Settings
 
     entry = next(e for e in build_catalog(Settings.load(), include_bundled=False).entries if e.source == "ollama")
@@ -251,7 +251,7 @@ def test_a_discovered_ollama_blob_loads_and_answers_as_a_chat_model(stores: dict
 
 def test_gpt4all_jan_downloads_and_env_overrides_are_searched(home: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.model_stores import find_models
+    from app.models.stores import find_models
 
     meta = {"general.architecture": "llama", "tokenizer.chat_template": "{{ x }}"}
     xdg = tmp_path / "xdg-data"
@@ -273,7 +273,7 @@ def test_gpt4all_jan_downloads_and_env_overrides_are_searched(home: Path, tmp_pa
 
 
 def test_the_walk_is_bounded_and_survives_a_folder_link_loop(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app import model_stores
+    from app.models import stores as model_stores
 
     pub = home / ".lmstudio" / "models" / "pub"
     for i in range(6):

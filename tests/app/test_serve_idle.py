@@ -80,7 +80,7 @@ def test_zero_keeps_the_model(tmp_path: Path) -> None:
     settings = Settings.load()
     settings.set("model_idle_minutes", 0)
     settings.save()
-    from app.model_idle import IdleUnloader
+    from app.models.idle import IdleUnloader
 
     class _A:
         core = CoveCore()

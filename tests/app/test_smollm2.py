@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import smollm2_path
 
-from app import bundled_smollm2
+from app.models import bundled_smollm2
 
 
 @pytest.fixture
@@ -48,18 +48,18 @@ def test_a_file_with_another_hash_is_refused(smol: Path, monkeypatch: pytest.Mon
 
 
 def test_provenance_matches_the_checked_hashes() -> None:
-    from app import bundled_model, model_provenance
+    from app.models import bundled_model, provenance
 
-    assert model_provenance.SMOLLM2.sha256 == bundled_smollm2.EXPECTED_SHA256
-    assert model_provenance.GEMMA.sha256 == bundled_model._package().EXPECTED_SHA256
-    assert model_provenance.SMOLLM2.license_ok and model_provenance.SMOLLM2.author == "Simon Willison"
-    assert not model_provenance.GEMMA.license_ok  # no license field in the package: the lead decides
+    assert provenance.SMOLLM2.sha256 == bundled_smollm2.EXPECTED_SHA256
+    assert provenance.GEMMA.sha256 == bundled_model._package().EXPECTED_SHA256
+    assert provenance.SMOLLM2.license_ok and provenance.SMOLLM2.author == "Simon Willison"
+    assert not provenance.GEMMA.license_ok  # no license field in the package: the lead decides
 
 
 @pytest.mark.slow
 def test_answers_through_its_own_chat_template(smol: Path) -> None:
     pytest.importorskip("llama_cpp")
-    from app.llm import LocalLLM
+    from app.models.llm import LocalLLM
 
     llm = LocalLLM(bundled_smollm2.smollm2_path(), n_ctx=1024)  # prompt_style "auto"
     try:

@@ -105,8 +105,8 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401
-    from app.bundled_model import bundled_model_path
-    from app.llm import LocalLLM
+    from app.models.bundled_model import bundled_model_path
+    from app.models.llm import LocalLLM
     from tests.benchmarks.bench_retrieval import build
     from tests.benchmarks.qa_data import load_squad
 

@@ -5,8 +5,8 @@
 The questions and gold answers are in tests/benchmarks/devset.jsonl (checked against Cove's own parsers by
 tests/benchmarks/devset_check.py). The files they name, plus their folders as distractors (devset_subset.py), are
 indexed once with the real pipeline into --workdir (re-runs only stat the files), then every question goes through
-`app.answering.answer` with the real Searcher and `app.llm.LocalLLM`, with the shipped settings' k, answer length and
-similarity floor. Per kind and overall it prints:
+`app.answering.answer` with the real Searcher and `app.models.llm.LocalLLM`, with the shipped settings' k, answer
+length and similarity floor. Per kind and overall it prints:
 
 - answer correct: a normalised gold answer occurs (as whole words) in the answer, or SQuAD F1 >= 0.5 to a gold of
   4+ words; "as a quote" counts the correct ones that are a "Your documents say: …" quote, not the model's answer;
@@ -116,14 +116,15 @@ def model_path(spec: str) -> str:
     """`gemma` (the bundled default), `smollm2` (the second bundled model, wherever its path function lives), or a
     GGUF path."""
     if spec in ("gemma", "bundled"):
-        from app.bundled_model import bundled_model_path
+        from app.models.bundled_model import bundled_model_path
 
         return str(bundled_model_path())
     if spec == "smollm2":
         import importlib
 
-        for module, name in (("app.bundled_model", "smollm2_path"), ("app.bundled_model", "smollm2_model_path"),
-                             ("app.bundled_smollm2", "smollm2_path")):
+        for module, name in (("app.models.bundled_model", "smollm2_path"),
+                             ("app.models.bundled_model", "smollm2_model_path"),
+                             ("app.models.bundled_smollm2", "smollm2_path")):
             try:
                 fn = getattr(importlib.import_module(module), name, None)
             except ImportError:
@@ -163,7 +164,7 @@ def code_state() -> str:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "app/answering.py",
-                                "app/prompts.py", "app/evidence.py", "app/sentences.py", "app/llm.py"],
+                                "app/prompts.py", "app/evidence.py", "app/sentences.py", "app/models/llm.py"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown commit"
@@ -283,7 +284,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401  (offline switches and the network guard, before any library)
-    from app.llm import LocalLLM
+    from app.models.llm import LocalLLM
     from tests.benchmarks.devset_check import DEVSET, load
     from tests.benchmarks.devset_subset import subset_files
 

@@ -64,8 +64,8 @@ def main() -> None:
     ap.add_argument("--verbose", action="store_true", help="print every run")
     args = ap.parse_args()
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
-    from app.bundled_model import bundled_model_path
-    from app.llm import LocalLLM
+    from app.models.bundled_model import bundled_model_path
+    from app.models.llm import LocalLLM
 
     llm = LocalLLM(bundled_model_path(), n_ctx=args.n_ctx)
     raw = llm._llm  # the very same llama_cpp.Llama: identical weights, threads and context

@@ -32,8 +32,8 @@ from tests.model_store_layouts import hf_model, lmstudio_model, ollama_model, sh
 
 
 def build_home(n: int) -> None:
-    from app.bundled_model import bundled_model_path
-    from app.bundled_smollm2 import installed_path
+    from app.models.bundled_model import bundled_model_path
+    from app.models.bundled_smollm2 import installed_path
 
     home = Path(os.environ["HOME"])
     home.mkdir()
@@ -60,7 +60,7 @@ def main() -> int:
     args = parser.parse_args()
     try:
         build_home(args.models)
-        from app.model_catalog import build_catalog
+        from app.models.catalog import build_catalog
         from app.settings import Settings
 
         settings = Settings.load()

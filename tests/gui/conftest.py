@@ -27,8 +27,8 @@ def shared_llm(session_dir: Path) -> Iterator[Any]:
     pytest.importorskip("llama_cpp")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVE_DATA_DIR", str(session_dir / "model-data"))
-        from app.bundled_model import bundled_model_path
-        from app.llm import LocalLLM
+        from app.models.bundled_model import bundled_model_path
+        from app.models.llm import LocalLLM
 
         llm = LocalLLM(bundled_model_path(), n_ctx=1024)
     yield llm

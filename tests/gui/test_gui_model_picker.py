@@ -18,16 +18,16 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_dir: Path) -> dict[str, Path]:
-    from app.bundled_smollm2 import EXPECTED_SHA256
+    from app.models.bundled_smollm2 import EXPECTED_SHA256
 
     smol = smollm2_path()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVE_DATA_DIR", str(session_dir / "model-data"))
-        from app.bundled_model import bundled_model_path
+        from app.models.bundled_model import bundled_model_path
 
         gemma = bundled_model_path()
     home = fake_home(tmp_path, monkeypatch)
-    monkeypatch.setattr("app.model_catalog.bundled_models", lambda assemble=True: [])  # the stores hold them
+    monkeypatch.setattr("app.models.catalog.bundled_models", lambda assemble=True: [])  # the stores hold them
     return {"home": home,
             "ollama": ollama_model(home, smol, "smollm2", "135m", EXPECTED_SHA256),
             "lmstudio": lmstudio_model(home, gemma, "lmstudio-community", "gemma-3-270m-GGUF", "gemma-3-270m.gguf")}

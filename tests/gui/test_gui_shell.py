@@ -103,7 +103,7 @@ def test_model_picker_shows_what_the_gguf_says(qtbot: Any, make_controller: Any,
     # a dropped .gguf becomes the model, loaded in the chat worker (the UI keeps running)
     from tests.gui.conftest import drop_files
 
-    from app.bundled_smollm2 import smollm2_path
+    from app.models.bundled_smollm2 import smollm2_path
 
     other = str(smollm2_path())  # a different real model, so the switch really happens
     states: list[str] = []

@@ -125,7 +125,7 @@ def resolve_prompt_style(info: ModelInfo, setting: PromptStyle = "auto") -> Lite
     """Chat only for models with a template that are not the bundled base model (which rambles in chat form)."""
     if setting in ("completion", "chat"):
         return setting
-    from app.bundled_model import is_bundled
+    from app.models.bundled_model import is_bundled
 
     return "chat" if info.has_chat_template and not is_bundled(info.path) else "completion"
 

@@ -1,5 +1,5 @@
 """Every model Cove can offer: the bundled ones and the GGUFs other apps already put on this computer
-(app.model_stores), each described from its GGUF header (never loaded), plus one recommendation: the largest instruct
+(app.models.stores), each described from its GGUF header (never loaded), plus one recommendation: the largest instruct
 model (one with a chat template) that fits in free memory. Shared by `cove models` and the GUI's model picker.
 
 Memory a model needs, roughly: the file (llama.cpp maps all of it), the KV cache for the context Cove will use
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from app.model_stores import Found, Searched, find_models
+from app.models.stores import Found, Searched, find_models
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -85,7 +85,7 @@ class Catalog:
     searched: tuple[Searched, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        from app.model_provenance import BUNDLED
+        from app.models.provenance import BUNDLED
 
         return {
             "models": [{"n": i, **e.as_dict()} for i, e in enumerate(self.entries, 1)],
@@ -193,7 +193,7 @@ def _split_parts(path: Path) -> tuple[int, int, list[Path]] | None:
 
 def _summarise(path: Path, real: Path) -> dict[str, Any] | None:
     """What the catalog needs from one file's header. None: a later shard of a split model (listed via the first)."""
-    from app.llm import FILE_TYPES, GGUFError, read_gguf_metadata
+    from app.models.llm import FILE_TYPES, GGUFError, read_gguf_metadata
 
     st = real.stat()
     out: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
@@ -300,8 +300,8 @@ def _llamafile_entry(found: Found) -> ModelEntry:
 def bundled_models(assemble: bool = True) -> list[tuple[str, Path]]:
     """(label, path) of the bundled models that are installed. Gemma is assembled into the data dir on first use;
     with assemble=False (the GUI, whose chat worker assembles it) it is listed only once it has been."""
-    from app.bundled_model import _package, bundled_model_path
-    from app.bundled_smollm2 import BundledModelError, installed_path, smollm2_path
+    from app.models.bundled_model import _package, bundled_model_path
+    from app.models.bundled_smollm2 import BundledModelError, installed_path, smollm2_path
     from app.paths import models_dir
 
     out: list[tuple[str, Path]] = []
@@ -346,7 +346,7 @@ def recommend(entries: Sequence[ModelEntry], available: int | None, n_ctx: int) 
 
 def _is_default(e: ModelEntry) -> bool:
     """The bundled Gemma, which model_path "" stands for."""
-    from app.bundled_model import is_bundled
+    from app.models.bundled_model import is_bundled
 
     return e.source == "bundled" and is_bundled(e.path)
 

