@@ -54,6 +54,7 @@ class Worker:
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "COVE_OCR_LIMITS": json.dumps(asdict(limits)), "HF_HUB_OFFLINE": "1",
                "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        env.setdefault("MALLOC_ARENA_MAX", "2")  # as the parse workers: fewer per-thread heaps to fragment (worker.py)
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-m", "indexer.ocr.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._stderr, env=env, start_new_session=True)
