@@ -21,7 +21,12 @@ import numpy as np
 from indexer.embedding import EMBEDDER_DIM, EMBEDDER_ID, EMBEDDER_MAX_TOKENS, _encode_lock
 
 ONNX_INT8_ID = EMBEDDER_ID + "+onnx-int8"
-DEFAULT_BATCH = 32  # bench_embedder.py: 16/32/64 within noise once sorted; 32 bounds memory (32x256 tokens)
+# Texts per forward pass. Speed: bench_embedder.py found 16/32/64 within noise once sorted; 192 Pandoc-manual
+# chunks (256 tokens) in one process ran 5.3 chunks/s with 16 and 5.1 with 32 (load ~7 on 2 CPUs). Memory decides:
+# 64 such texts took the process from 120 MB to 401 MB RSS with 16 and 669 MB with 32 (ONNX Runtime's arena keeps
+# that peak), a writer peak that sits on top of the parse and OCR workers in a whole `cove index` run (tests/
+# benchmarks/bench_index_rss.py; an earlier run with 32, not repeated since: tree 2,346 MB, over issue 13's 1.5 GB).
+DEFAULT_BATCH = 16
 
 _sessions: dict[str, object] = {}
 _sessions_lock = threading.Lock()
