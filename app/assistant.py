@@ -165,10 +165,8 @@ def _stored_source(s: Source, stored: type[StoredSource]) -> StoredSource:
     """A reopened conversation shows the same evidence: the evidence sentence is kept as the snippet."""
     ev = s.evidence[0] if getattr(s, "evidence", ()) else None
     if ev is None:
-        return stored(s.n, s.hit.path, s.hit.where.page, s.hit.where.section or s.hit.locator, s.hit.doc_id,
-                      s.hit.snippet())
-    return stored(s.n, s.hit.path, s.hit.where.page, s.hit.where.section or s.hit.locator, s.hit.doc_id, ev.text,
-                  ev.start, ev.end)
+        return stored(s.n, s.hit.path, s.hit.where, s.hit.doc_id, s.hit.snippet())
+    return stored(s.n, s.hit.path, s.hit.where, s.hit.doc_id, ev.text, ev.start, ev.end)
 
 
 class _FilteredRetriever:

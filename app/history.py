@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.history_migrations import HistoryTooNew, migrate  # noqa: F401 (HistoryTooNew: callers catch it from here)
 from app.paths import data_dir
+from indexer.locator import Locator
 
 FORGOTTEN_ANSWER = "(This answer was removed because a document it used was forgotten.)"
 
@@ -29,20 +30,19 @@ class Conversation:
 
 @dataclass(frozen=True)
 class StoredSource:
-    """A cited source as remembered with a turn: enough to show and reopen it, not the whole chunk."""
+    """A cited source as remembered with a turn: enough to show and reopen it, not the whole chunk. `where` is the
+    same Locator the index and the answer carry (rows stored before it had only page and section)."""
 
     n: int
     path: str
-    page: int | None = None
-    section: str = ""
+    where: Locator = field(default_factory=Locator)
     doc_id: str = ""
     snippet: str = ""  # the evidence sentence when the answer had one (evidence_start set), else the chunk's start
     evidence_start: int | None = None  # where the evidence sentence sits in the chunk text (None: no evidence)
     evidence_end: int | None = None
 
     def to_json(self) -> dict:
-        out = {"n": self.n, "path": self.path, "page": self.page, "section": self.section,
-               "doc_id": self.doc_id, "snippet": self.snippet}
+        out = {"n": self.n, "path": self.path, **self.where.columns(), "doc_id": self.doc_id, "snippet": self.snippet}
         if self.evidence_start is not None:
             out.update(evidence_start=self.evidence_start, evidence_end=self.evidence_end)
         return out
@@ -50,7 +50,7 @@ class StoredSource:
     @staticmethod
     def from_json(d: dict) -> "StoredSource":
         start, end = d.get("evidence_start"), d.get("evidence_end")
-        return StoredSource(int(d.get("n", 0)), str(d.get("path", "")), d.get("page"), str(d.get("section", "")),
+        return StoredSource(int(d.get("n", 0)), str(d.get("path", "")), Locator.from_columns(d),
                             str(d.get("doc_id", "")), str(d.get("snippet", "")),
                             int(start) if start is not None else None, int(end) if end is not None else None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from indexer.locator import NOWHERE, Locator
@@ -66,12 +66,12 @@ class SourceRef:
 
     @classmethod
     def from_stored(cls, s: StoredSource) -> SourceRef:
-        section = s.section
-        if s.page is not None and section.startswith(f"p. {s.page}"):  # the locator was stored as the section
-            section = section[len(f"p. {s.page}"):].lstrip(", ")
+        where, page = s.where, s.where.page
+        if page is not None and where.section.startswith(f"p. {page}"):  # the locator was stored as the section
+            where = replace(where, section=where.section[len(f"p. {page}"):].lstrip(", "))
         has_ev = getattr(s, "evidence_start", None) is not None and bool(s.snippet)  # the snippet is the evidence
         text = s.snippet if has_ev else s.snippet.rstrip("…").rstrip()
-        return cls(n=s.n, path=s.path, where=Locator(page=s.page, section=section), doc_id=s.doc_id,
+        return cls(n=s.n, path=s.path, where=where, doc_id=s.doc_id,
                    snippet=s.snippet, text=text, kind="pdf" if s.path.lower().endswith(".pdf") else "",
                    evidence=s.snippet if has_ev else "", evidence_start=0 if has_ev else -1,
                    evidence_end=len(s.snippet) if has_ev else -1)
@@ -80,9 +80,9 @@ class SourceRef:
         from app.history import StoredSource
 
         if self.evidence:
-            return StoredSource(self.n, self.path, self.where.page, self.where.section, self.doc_id, self.evidence,
-                                self.evidence_start, self.evidence_end)
-        return StoredSource(self.n, self.path, self.where.page, self.where.section, self.doc_id, self.snippet)
+            return StoredSource(self.n, self.path, self.where, self.doc_id, self.evidence, self.evidence_start,
+                                self.evidence_end)
+        return StoredSource(self.n, self.path, self.where, self.doc_id, self.snippet)
 
     @property
     def has_evidence(self) -> bool:

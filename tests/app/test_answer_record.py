@@ -13,6 +13,7 @@ from app.answer_record import cli_notice, evidence_json, source_line, verdict, v
 from app.answering import Done, Source, check_answer
 from app.history import History, StoredSource
 from indexer.hits import SearchHit
+from indexer.locator import Locator
 
 LAMP = SearchHit("c1", "d1", 0, "/docs/lighthouse.md", "Lighthouse maintenance", "markdown",
                  "Lamp\n\nThe lamp of the Skerryvore lighthouse is cleaned every Tuesday with isopropyl alcohol.",
@@ -61,7 +62,8 @@ def test_history_keeps_evidence_and_verdict_and_upgrades_an_old_file(tmp_path: P
     h = History(path)
     (before,) = h.turns(1)
     assert before.verified is None and before.draft == "" and before.sources[0].evidence_start is None
-    ev = StoredSource(1, "/docs/lighthouse.md", None, "Lamp", "d1", "The lamp is cleaned every Tuesday.", 6, 40)
+    ev = StoredSource(1, "/docs/lighthouse.md", Locator(section="Lamp"), "d1", "The lamp is cleaned every Tuesday.",
+                      6, 40)
     h.add_turn(1, "How often?", "Your documents say: “…” [1]", [ev], verified=False, draft="Every 128 days.")
     after = h.turns(1)[-1]
     assert after.sources == (ev,) and after.verified is False and after.draft == "Every 128 days."

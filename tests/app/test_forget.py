@@ -11,6 +11,7 @@ from app import paths
 from app.core import CoveCore
 from app.forget import forget, forget_all
 from app.history import History, StoredSource
+from indexer.locator import Locator
 
 MARKER = "zqxjmarker7731"
 
@@ -49,8 +50,8 @@ def test_forget_leaves_no_trace_of_the_text(tmp_path, fake_embedder, request, us
     history = History()
     conv = history.create_conversation("test")
     history.add_turn(conv, "What is the vault code word?", f"It is {MARKER} [1].",
-                     [StoredSource(1, str(secret), None, "Vault", hits[0].doc_id, hits[0].snippet())])
-    history.add_turn(conv, "Tomatoes?", "Full sun [1].", [StoredSource(1, str(other), None, "Garden", "", "Tomatoes")])
+                     [StoredSource(1, str(secret), Locator(section="Vault"), hits[0].doc_id, hits[0].snippet())])
+    history.add_turn(conv, "Tomatoes?", "Full sun [1].", [StoredSource(1, str(other), Locator(section="Garden"), "", "Tomatoes")])
     data = paths.data_dir()
     assert _all_bytes_contain(data, MARKER.encode()), "precondition: the marker is on disk before forget"
 

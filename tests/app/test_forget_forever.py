@@ -15,6 +15,7 @@ from app.history import FORGOTTEN_ANSWER, History, StoredSource
 from app.settings import Settings
 from indexer.scrub import fragment_of, fragments_with_deletions
 from tests.conftest import corpus
+from indexer.locator import Locator
 
 MARKER = "qvzkwsecret4417"
 
@@ -60,7 +61,8 @@ def test_forget_rewrites_a_fragment_shared_with_a_large_file(tmp_path, fake_embe
     history = History()
     conv = history.create_conversation("t")
     history.add_turn(conv, "What is the vault code word?", f"It is {MARKER} [1].",
-                     [StoredSource(1, str(secret), None, "secret", by_path[str(secret)], f"code word is {MARKER}")])
+                     [StoredSource(1, str(secret), Locator(section="secret"), by_path[str(secret)],
+                                   f"code word is {MARKER}")])
     data = paths.data_dir()
     assert files_containing(data, MARKER.encode()), "precondition: the marker is on disk before forget"
 

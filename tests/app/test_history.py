@@ -6,24 +6,27 @@ import threading
 from pathlib import Path
 
 from app.history import FORGOTTEN_ANSWER, History, StoredSource
+from indexer.locator import Locator
 
 SECRET = "zebra-marmalade-4711 is the alarm code"
 
 
 def _sources() -> list[StoredSource]:
-    return [StoredSource(1, "/docs/alarm.txt", None, "", "d1", SECRET),
-            StoredSource(2, "/docs/lease.pdf", 4, "Rent", "d2", "Rent is due on the 1st.")]
+    return [StoredSource(1, "/docs/alarm.txt", Locator(line_start=3, line_end=4), "d1", SECRET),
+            StoredSource(2, "/docs/lease.pdf", Locator(page=4, section="Rent"), "d2", "Rent is due on the 1st."),
+            StoredSource(3, "/mail/flat.mbox", Locator(part="lease.pdf"), "d3", "Signed copy attached.")]
 
 
 def test_round_trip(cove_data_dir: Path):
     h = History()
     cid = h.create_conversation("Flat")
     h.add_turn(cid, "What is the alarm code?", "It is zebra [1].", _sources(), model="Gemma 3 270m")
-    h.add_turn(cid, "When is rent due?", "On the 1st [2].", _sources()[1:], model="Gemma 3 270m")
+    h.add_turn(cid, "When is rent due?", "On the 1st [2].", _sources()[1:2], model="Gemma 3 270m")
     turns = History().turns(cid)  # a fresh instance reads the same file
     assert [t.question for t in turns] == ["What is the alarm code?", "When is rent due?"]
-    assert turns[0].sources == tuple(_sources())
-    assert turns[1].sources[0].page == 4 and turns[1].model == "Gemma 3 270m"
+    assert turns[0].sources == tuple(_sources())  # the whole locator comes back: lines, page and section, mail part
+    assert turns[0].sources[0].where.label == "lines 3–4" and turns[0].sources[2].where.label == "lease.pdf"
+    assert turns[1].sources[0].where.page == 4 and turns[1].model == "Gemma 3 270m"
     assert h.path == cove_data_dir / "history.sqlite3"
     assert stat.S_IMODE(h.path.stat().st_mode) == 0o600
 
@@ -44,8 +47,8 @@ def test_forget_paths_removes_sources_and_their_text_from_the_file(cove_data_dir
     h = History()
     cid = h.create_conversation("Flat")
     for _ in range(20):
-        h.add_turn(cid, "What is the alarm code?", f"It is {SECRET} [1].", _sources())
-    keep = h.add_turn(cid, "When is rent due?", "On the 1st [1].", _sources()[1:])
+        h.add_turn(cid, "What is the alarm code?", f"It is {SECRET} [1].", _sources()[:2])
+    keep = h.add_turn(cid, "When is rent due?", "On the 1st [1].", _sources()[1:2])
     assert SECRET.encode() in h.path.read_bytes()
     removed = h.forget_paths(["/docs/alarm.txt"])
     assert removed == 20

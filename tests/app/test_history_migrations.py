@@ -14,6 +14,7 @@ import pytest
 
 from app import history_migrations
 from app.history import History, HistoryTooNew, StoredSource
+from indexer.locator import Locator
 
 # Verbatim from `git show d667695:app/history.py` (the first release): the v1 file a user may have today.
 V1_SCHEMA = """
@@ -77,7 +78,8 @@ def test_v1_file_opens_with_rows_kept_and_new_columns_working(tmp_path: Path):
     old = h.turns(1)
     assert [(t.id, t.question, t.answer, t.model, t.created) for t in old] == \
         [(1, "When is rent due?", "On the 1st [1].", "Gemma 3 270m", 150.0), (2, "And the deposit?", "Two months.", "", 190.0)]
-    assert old[0].sources == (StoredSource(1, "/docs/lease.pdf", 4, "Rent", "d2", "Rent is due on the 1st."),)
+    lease = StoredSource(1, "/docs/lease.pdf", Locator(page=4, section="Rent"), "d2", "Rent is due on the 1st.")
+    assert old[0].sources == (lease,)
     assert all(t.verified is None and t.draft == "" for t in old)  # stored before answers were verified
     new = h.add_turn(1, "Who is the landlord?", "Ms Lee [1].", verified=False, draft="I think Bob")
     t = History(path).turns(1)[-1]

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from tests.gui.conftest import wait_done
+from indexer.locator import Locator
 
 pytestmark = pytest.mark.gui
 
@@ -124,7 +125,8 @@ def test_sidebar_new_reopen_rename_delete(qtbot: Any, make_controller: Any, inde
     h = ctl.history
     cid = h.create_conversation("Lighthouse questions")
     h.add_turn(cid, "How often is the lamp cleaned?", "Every Tuesday [1].",
-               [StoredSource(1, "/docs/lighthouse.md", None, "Lighthouse maintenance › Lamp", "", "The lamp is…")])
+               [StoredSource(1, "/docs/lighthouse.md", Locator(section="Lighthouse maintenance › Lamp"), "",
+                             "The lamp is…")])
     side = ctl.window.sidebar
     side.refresh()
     assert side.list.count() == 1
