@@ -236,5 +236,5 @@ def test_cove_serve_logs_to_the_file_and_status_through_it_names_it(tmp_path: Pa
         server.stop()
     log = data / "logs" / "cove.log"
     text = log.read_text()
-    assert f"INFO app.cli_serve [MainThread] serving {data}" in text and "serve: stopping" in text
+    assert f"INFO app.cli.serve [MainThread] serving {data}" in text and "serve: stopping" in text
     assert stat.S_IMODE(log.stat().st_mode) == 0o600

@@ -124,7 +124,7 @@ def test_cli_mail_show_and_search_filters(tmp_path, monkeypatch, capsys, fake_em
 
 def test_ask_gets_the_mail_filters():
     from app import cli
-    from app.cli_mail import mail_filter_kwargs
+    from app.cli.mail import mail_filter_kwargs
 
     parser = cli.build_parser()
     args = parser.parse_args(["ask", "q", "--from", "alice", "--since", "2024-01-01"])

@@ -24,7 +24,7 @@ def _no_workers_left():  # type: ignore[no-untyped-def]
 
 
 def test_setting_off_skips_as_before_and_on_again_reads_what_was_skipped(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    from app.cli_output import print_status
+    from app.cli.output import print_status
     from app.core import CoveCore
     from app.settings import Settings, SettingsError
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.cli_output import ProgressLine
+from app.cli.output import ProgressLine
 from indexer.progress import IndexProgress, ProgressTracker
 from tests.conftest import corpus
 from tests.indexer.helpers import consistency_problems, make_indexer

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from app.cli_output import ProgressLine
+from app.cli.output import ProgressLine
 
 
 def add_commands(sub: Any) -> None:
@@ -26,7 +26,7 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from app.cli import UsageError
+    from app.cli.errors import UsageError
     from app.core import CoveCore
 
     for p in [*args.paths, *args.add]:

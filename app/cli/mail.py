@@ -28,7 +28,7 @@ def _check_date(value: str | None, flag: str) -> str | None:
     try:
         date.fromisoformat(value[:10])
     except ValueError as exc:
-        from app.cli_errors import UsageError
+        from app.cli.errors import UsageError
 
         raise UsageError(f"{flag} wants a date like 2024-01-31, not {value!r}") from exc
     return value
@@ -39,7 +39,7 @@ def mail_filter_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     since = _check_date(getattr(args, "since", None), "--since")
     until = _check_date(getattr(args, "until", None), "--until")
     if since and until and since[:10] > until[:10]:
-        from app.cli_errors import UsageError
+        from app.cli.errors import UsageError
 
         raise UsageError(f"--since {since} is after --until {until}")
     out: dict[str, Any] = {}
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         return _discover(args)
     if args.mail_command == "show":
         return _show(args)
-    from app.cli_errors import UsageError
+    from app.cli.errors import UsageError
 
     raise UsageError("cove mail: say what to do: `cove mail discover` or `cove mail show PATH`")
 
@@ -119,7 +119,7 @@ def _show(args: argparse.Namespace) -> int:
     try:
         msg = render_message(args.path)
     except FileNotFoundError:
-        from app.cli_errors import UsageError
+        from app.cli.errors import UsageError
 
         raise UsageError(f"no such message: {args.path} (the mailbox moved? re-run `cove index`)") from None
     except ParseError as exc:

@@ -59,7 +59,7 @@ def cmd_privacy(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from app.cli import UsageError
+    from app.cli.errors import UsageError
 
     if args.all:
         if args.paths:

@@ -15,9 +15,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Sequence
 
-from app.cli_errors import UsageError  # (also app.cli.UsageError for the cli_* modules)
-from app.cli_mail import add_mail_filters, mail_filter_kwargs
-from app.cli_output import ProgressLine, print_index_summary, print_search_hits, print_status
+from app.cli.errors import UsageError  # (also app.cli.UsageError)
+from app.cli.mail import add_mail_filters, mail_filter_kwargs
+from app.cli.output import ProgressLine, print_index_summary, print_search_hits, print_status
 from app.resident.client import RemoteError, ServerGone, records, request
 
 if TYPE_CHECKING:
@@ -52,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is indexed, and every file that could not be")
     p.add_argument("--json", action="store_true")
 
-    from app import cli_more
+    from app.cli import more
 
-    cli_more.add_commands(sub)
+    more.add_commands(sub)
     return parser
 
 
@@ -131,7 +131,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                 print(f"cove: {path} was forgotten; indexing it again as asked", file=sys.stderr)
             core.open_store_for_writing(rebuild=args.rebuild)
             core.indexer.on_wait = lambda message: print(f"cove: {message}", file=sys.stderr, flush=True)  # one writer
-            from app.cli_reembed import reembed_first  # issue 12: an index of another embedder is re-embedded first
+            from app.cli.reembed import reembed_first  # issue 12: an index of another embedder is re-embedded first
 
             if not reembed_first(core, sys.stderr, show=not args.json, cancel=cancel):
                 raise KeyboardInterrupt
@@ -244,12 +244,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _more(args: argparse.Namespace) -> int:
-    from app import cli_more
+    from app.cli import more
 
-    return cli_more.run(args)
+    return more.run(args)
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status}
-
-if __name__ == "__main__":
-    sys.exit(main())

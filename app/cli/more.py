@@ -7,8 +7,8 @@ import importlib
 from typing import Any
 
 # One module per feature; a module that is missing (feature not built) is simply not listed.
-COMMAND_MODULES = ("app.cli_ask", "app.cli_watch", "app.cli_mail", "app.cli_privacy", "app.cli_desktop",
-                   "app.cli_models", "app.cli_serve")
+COMMAND_MODULES = ("app.cli.ask", "app.cli.watch", "app.cli.mail", "app.cli.privacy", "app.cli.desktop",
+                   "app.cli.models", "app.cli.serve")
 
 
 def add_commands(sub: Any) -> None:

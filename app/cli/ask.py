@@ -20,7 +20,7 @@ def add_commands(sub: Any) -> None:
                    help="a follow-up: continue the most recent conversation")
     p.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
     p.add_argument("--json", action="store_true", help="print one JSON object when done (no streaming)")
-    from app.cli_mail import add_mail_filters
+    from app.cli.mail import add_mail_filters
 
     add_mail_filters(p, include_email=False)
     p.set_defaults(handler=cmd_ask)
@@ -30,7 +30,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from app.answer_record import cli_notice, evidence_json, flat, source_line, verdict_of
     from app.answering import Done, Retrieved, Token
     from app.assistant import Assistant
-    from app.cli import UsageError, hit_json
+    from app.cli import hit_json
+    from app.cli.errors import UsageError
     from app.core import CoveCore
     from app.resident.client import RemoteAsk, request
 
@@ -38,7 +39,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("-k must be at least 1")
     if args.model and not os.path.isfile(args.model):
         raise UsageError(f"--model: no such file: {args.model}")
-    from app.cli_mail import mail_filter_kwargs
+    from app.cli.mail import mail_filter_kwargs
 
     filters = {k: v for k, v in mail_filter_kwargs(args).items() if k != "email_only"}
     scope = [os.path.abspath(os.path.expanduser(s)) for s in args.scope] if args.scope else None

@@ -57,7 +57,7 @@ def _entry_for_path(path: str, cat: Catalog) -> ModelEntry:
     import os
     from pathlib import Path
 
-    from app.cli import UsageError
+    from app.cli.errors import UsageError
     from app.models.catalog import _entry, _summarise
 
     p = Path(os.path.abspath(os.path.expanduser(path)))
@@ -70,7 +70,7 @@ def _entry_for_path(path: str, cat: Catalog) -> ModelEntry:
 
 
 def _use(choice: str, cat: Catalog, as_json: bool) -> int:
-    from app.cli import UsageError
+    from app.cli.errors import UsageError
     from app.models.catalog import entry_by_choice, model_path_setting
     from app.settings import Settings
 
