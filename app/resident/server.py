@@ -155,7 +155,7 @@ class ResidentServer:
             if self._assistant is None:
                 if self._assistant_factory is not None:
                     self._assistant = self._assistant_factory(self.core)
-                else:  # the one model of this process: the desktop app's chat shares it (app/resident/shared_assistant.py)
+                else:  # the one model of this process: the desktop app's chat shares it (shared_assistant.py)
                     from app.resident.shared_assistant import shared_assistant
 
                     self._assistant = shared_assistant(self.core)
