@@ -167,3 +167,43 @@ def test_the_kind_of_answer_comes_from_the_main_clause():
     assert not has_answer_type("number", "Sherbrooke (Quebec) J1K 2R1", set())
     assert has_answer_type("who", "The domain was registered by Jamie Zawinski.", {"regist", "mozilla.org"})
     assert not has_answer_type("who", "The domain was registered in 1998.", {"regist", "mozilla.org"})
+
+
+def test_a_sender_answer_carries_the_from_field_as_evidence(real_embedder):
+    """"Who had trouble…?" answered with the sender: the body sentence says what, the From: field says who."""
+    hit = make_hit(EMAIL, kind="email", sender='"Jack M. Nilles" <jnilles@jala.com>',
+                   subject="Failure to start apache2 after SSL cert update.")
+    done = check_answer("Who had trouble starting apache2 after updating an SSL certificate?",
+                        "I had a problem with the certificate [1].", [1], [hit], real_embedder)
+    assert done.verified and "Jack M. Nilles" in done.answer, done.answer
+    texts = [e.text for e in done.sources[0].evidence]
+    assert any("Jack M. Nilles" in t for t in texts), texts
+    assert all(EMAIL[e.start:e.end] == e.text for e in done.sources[0].evidence)
+
+
+def test_a_story_quoted_in_an_email_is_not_answered_with_its_sender(real_embedder):
+    story = ("Subject: War and Peace, chapter 1\nFrom: Wilson <wilson@example.org>\n\n"
+             "...and it was a man of high rank and importance who was the first guest to arrive at her "
+             "reception.\n")
+    hit = make_hit(story, kind="email", sender="Wilson <wilson@example.org>", subject="War and Peace, chapter 1")
+    done = check_answer("Who was the first guest to arrive at the reception?", "The hostess [1].", [1], [hit],
+                        real_embedder)
+    assert "Wilson" not in done.answer and not done.verified, done.answer
+
+
+def test_an_answer_in_the_line_next_to_the_best_one_is_kept(real_embedder):
+    """Verse (or a hard-wrapped mail) splits one sentence over lines: the answer's line ranks far below the line
+    that matches the question, but it is the same sentence, so the answer is not taken for a stray."""
+    from app.answering import strays_from_the_evidence
+
+    poem = ("Madame Sosostris, famous clairvoyante,\nHad a bad cold, nevertheless\n"
+            "Is known to be the wisest woman in Europe,\nWith a wicked pack of cards.\n")
+    other = ("The Lady of the Rocks is a figure of the cards. Belladonna is another name for the deadly nightshade, "
+             "a plant of Europe.")
+    hits = [make_hit(poem, n=0), make_hit(other, n=1)]
+    q = "Who is known as the wisest woman in Europe?"
+    ranked = rank_sentences(q, hits, real_embedder)
+    assert ranked[0].text.startswith("Is known")
+    assert not strays_from_the_evidence("Madame Sosostris", ranked, hits)
+    done = check_answer(q, "Madame Sosostris [1].", [1], hits, real_embedder)
+    assert done.verified and done.answer.startswith("Madame Sosostris"), done.answer
