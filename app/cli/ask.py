@@ -27,9 +27,9 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from app.answer_record import cli_notice, evidence_json, flat, source_line, verdict_of
-    from app.answering import Done, Retrieved, Token
-    from app.assistant import Assistant
+    from app.answer.record import cli_notice, evidence_json, flat, source_line, verdict_of
+    from app.answer.answering import Done, Retrieved, Token
+    from app.answer.assistant import Assistant
     from app.cli import hit_json
     from app.cli.errors import UsageError
     from app.core import CoveCore

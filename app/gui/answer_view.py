@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
-from app.answer_record import Verdict, is_replaced, verdict, verdict_of
+from app.answer.record import Verdict, is_replaced, verdict, verdict_of
 from app.gui import theme
 from app.gui.errors import DetailsButton
 from app.gui.icons import IconLabel, icon
@@ -221,7 +221,7 @@ class TurnWidget(QFrame):
 
     # the sink protocol ------------------------------------------------------------------------------------------------
     def handle(self, event: Any) -> None:
-        from app.answering import Done, Retrieved, Token
+        from app.answer.answering import Done, Retrieved, Token
 
         if isinstance(event, Status):
             self.set_status(event.text)

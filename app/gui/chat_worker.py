@@ -16,15 +16,15 @@ from app.gui.models import AskRequest, Saved, Status, SummarizeRequest
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from app.assistant import Assistant
+    from app.answer.assistant import Assistant
     from app.core import CoveCore
     from app.models.llm import LocalLLM
 
-AssistantFactory = Callable[["CoveCore"], "Assistant"]  # core -> app.assistant.Assistant (or a subclass in tests)
+AssistantFactory = Callable[["CoveCore"], "Assistant"]  # core -> answer.assistant.Assistant (or a test's subclass)
 
 
 def default_assistant(core: CoveCore) -> Assistant:
-    from app.assistant import Assistant
+    from app.answer.assistant import Assistant
 
     return Assistant(core)
 
@@ -88,7 +88,7 @@ class ChatWorker(QObject):
     # questions ----------------------------------------------------------------------------------------------------
     @Slot(object)
     def ask(self, req: AskRequest) -> None:
-        from app.answering import Done
+        from app.answer.answering import Done
 
         try:
             log.debug("question: %s", req.question)  # the user's words: only when they turned DEBUG on
@@ -111,9 +111,9 @@ class ChatWorker(QObject):
     @Slot(object)
     def summarize(self, req: SummarizeRequest) -> None:
         """Thread plumbing around `Assistant.summarize` (which reads, summarises and saves to history)."""
-        from app.answering import Done, Token
-        from app.assistant import SummarySaved
-        from app.summarize import SummaryDone, SummaryProgress, SummaryToken
+        from app.answer.answering import Done, Token
+        from app.answer.assistant import SummarySaved
+        from app.answer.summarize import SummaryDone, SummaryProgress, SummaryToken
 
         try:
             self._llm(req.id)
@@ -232,7 +232,7 @@ class ChatClient(QObject):
 
     @Slot(str, object)
     def _on_event(self, request_id: str, event: Any) -> None:
-        from app.answering import Done
+        from app.answer.answering import Done
 
         sink = self._sink(request_id)
         if isinstance(event, Saved):

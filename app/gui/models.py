@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from indexer.locator import NOWHERE, Locator
 
 if TYPE_CHECKING:
-    from app.answering import Source
-    from app.evidence import Evidence
+    from app.answer.answering import Source
+    from app.answer.evidence import Evidence
     from app.history import StoredSource
     from indexer.hits import SearchHit
     from indexer.progress import IndexReport
@@ -50,7 +50,7 @@ class SourceRef:
 
     @classmethod
     def from_hit(cls, n: int, hit: SearchHit, cited: bool = True, evidence: Evidence | None = None) -> SourceRef:
-        """`evidence`: an app.evidence.Evidence of this hit (offsets into hit.text), or None."""
+        """`evidence`: an app.answer.evidence.Evidence of this hit (offsets into hit.text), or None."""
         ev = evidence if evidence is not None and hit.text[evidence.start:evidence.end] == evidence.text else None
         return cls(n=n, path=hit.path, title=hit.title, kind=hit.kind, where=hit.where, sender=hit.sender,
                    date=hit.date, subject=hit.subject, snippet=hit.snippet(320), text=hit.text, doc_id=hit.doc_id,
@@ -59,8 +59,8 @@ class SourceRef:
 
     @classmethod
     def from_source(cls, source: Source) -> SourceRef:
-        """From an app.answering.Source: the hit with its best evidence sentence."""
-        from app.answer_record import best_evidence
+        """From an app.answer.answering.Source: the hit with its best evidence sentence."""
+        from app.answer.record import best_evidence
 
         return cls.from_hit(source.n, source.hit, source.cited, best_evidence(source))
 

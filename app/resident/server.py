@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from app.resident.protocol import LineReader, api_address, encode, peer_allowed, to_wire
 
 if TYPE_CHECKING:
-    from app.assistant import Assistant
+    from app.answer.assistant import Assistant
     from app.core import CoveCore
     from indexer.progress import IndexProgress, IndexReport
 
@@ -240,7 +240,7 @@ class ResidentServer:
                    "locations": locations_of(self.core, hits)})
 
     def _op_ask(self, conn: _Conn, args: dict[str, Any]) -> None:
-        from app.answering import Done, Retrieved, Token
+        from app.answer.answering import Done, Retrieved, Token
 
         assistant = self.assistant
         conversation = args.get("conversation")

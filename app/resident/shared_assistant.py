@@ -17,10 +17,10 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.assistant import Assistant
+from app.answer.assistant import Assistant
 
 if TYPE_CHECKING:
-    from app.answering import AnswerEvent
+    from app.answer.answering import AnswerEvent
     from app.core import CoveCore
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""How a finished answer is presented (app.answer_record) and remembered (history keeps the evidence sentence and
+"""How a finished answer is presented (app.answer.record) and remembered (history keeps the evidence sentence and
 the verdict): verdicts from real check_answer results, an old history file gaining the new columns, forgetting a
 document also removing the draft that quoted it."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.answer_record import cli_notice, evidence_json, source_line, verdict, verdict_of
-from app.answering import Done, Source, check_answer
+from app.answer.record import cli_notice, evidence_json, source_line, verdict, verdict_of
+from app.answer.answering import Done, Source, check_answer
 from app.history import History, StoredSource
 from indexer.hits import SearchHit
 from indexer.locator import Locator
@@ -82,8 +82,8 @@ def test_replaced_without_usable_draft_still_warns(draft: str) -> None:
 
 
 def test_a_closest_passage_answer_loaded_from_history_is_still_marked_replaced() -> None:
-    from app.answer_record import is_replaced
-    from app.answering import CLOSEST_PREFIX
+    from app.answer.record import is_replaced
+    from app.answer.answering import CLOSEST_PREFIX
 
     answer = f"{CLOSEST_PREFIX} “Call the front desk for keys.” [1]"
     assert is_replaced(answer) and not is_replaced("Call the front desk [1].")

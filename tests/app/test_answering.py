@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from app.answering import (
+from app.answer.answering import (
     DEFAULT_MIN_SIMILARITY, NOT_FOUND_ANSWER, Done, Retrieved, Token, answer,
 )
 from tests.app.conftest import FakeRetriever, make_hit

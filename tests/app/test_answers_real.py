@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from app.answering import Done
+from app.answer.answering import Done
 from tests.conftest import FIXTURES
 
 
@@ -16,7 +16,7 @@ def assistant(tmp_path_factory, real_embedder):  # type: ignore[no-untyped-def]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVE_DATA_DIR", str(base / "data"))
         mp.setenv("COVE_CONFIG_DIR", str(base / "config"))
-        from app.assistant import Assistant
+        from app.answer.assistant import Assistant
         from app.core import CoveCore
 
         folder = base / "docs"
@@ -89,7 +89,7 @@ def test_an_answer_the_sources_do_not_support_is_not_presented_as_fact(assistant
     assert not done.not_found
     assert not done.verified, done.answer
     # no passage holds a phone number: the answer says so, and still shows the closest passage as evidence
-    from app.answering import CLOSEST_PREFIX
+    from app.answer.answering import CLOSEST_PREFIX
 
     assert done.answer.startswith(CLOSEST_PREFIX + " “"), done.answer
     assert done.draft and done.draft != done.answer
@@ -102,7 +102,7 @@ def test_an_answer_the_sources_do_not_support_is_not_presented_as_fact(assistant
 @pytest.fixture(scope="module")
 def chat_assistant(assistant):  # type: ignore[no-untyped-def]
     """The same real store, answered by the bundled instruct model through its own chat template."""
-    from app.assistant import Assistant
+    from app.answer.assistant import Assistant
     from app.models.bundled_smollm2 import smollm2_path
 
     helper = Assistant(assistant.core, model_path=str(smollm2_path()))

@@ -77,8 +77,8 @@ def test_human_output_quotes_the_evidence_sentence(indexed, capsys):  # type: ig
 def test_unsupported_answer_is_flagged_in_both_outputs(indexed, capsys, monkeypatch):  # type: ignore[no-untyped-def]
     """The verdict is the real core's (check_answer over the real store and embedder); the model's words are fixed
     so the test does not depend on the 270M model choosing to invent something."""
-    from app.answering import Retrieved, Token, check_answer
-    from app.assistant import Assistant
+    from app.answer.answering import Retrieved, Token, check_answer
+    from app.answer.assistant import Assistant
 
     question = "How often is the lamp of the Skerryvore lighthouse cleaned?"
     words = ["It is cleaned ", "every 128 days ", "by Captain Horatio [1]."]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.answering import check_answer
-from app.evidence import focus_passages, misfit, rank_sentences, supported
-from app.sentences import first_sentence_end, split_sentences
+from app.answer.answering import check_answer
+from app.answer.evidence import focus_passages, misfit, rank_sentences, supported
+from app.answer.sentences import first_sentence_end, split_sentences
 from tests.app.conftest import make_hit
 
 EMAIL = """Subject: [users@httpd] Failure to start apache2 after SSL cert update.
@@ -117,7 +117,7 @@ def test_empty_answer_is_never_shown(real_embedder):
 def test_a_quote_without_what_was_asked_for_is_offered_as_the_closest_passage(real_embedder):
     """A number nobody gave for an entity the documents never mention: the answer says nothing was found and shows
     the closest passage, instead of presenting another organisation's numbers as what the documents say."""
-    from app.answering import CLOSEST_PREFIX
+    from app.answer.answering import CLOSEST_PREFIX
 
     hits = [make_hit("More phone numbers: United States +1 (669) 224-3318, Austria +43 7 2081 5337.", n=1),
             make_hit("The practice moved to a new building on Main Street last spring.", title="News", n=2)]
@@ -132,7 +132,7 @@ def test_a_quote_without_what_was_asked_for_is_offered_as_the_closest_passage(re
 
 
 def test_a_how_many_question_is_not_answered_with_a_postcode(real_embedder):
-    from app.answering import CLOSEST_PREFIX
+    from app.answer.answering import CLOSEST_PREFIX
 
     hits = [make_hit("VoiceAge Corporation, University of Sherbrooke, Sherbrooke (Quebec) J1K 2R1, Canada.", n=1)]
     done = check_answer("How many employees does VoiceAge Corporation have?", "1000 employees.", [], hits,
@@ -144,7 +144,7 @@ def test_a_how_many_question_is_not_answered_with_a_postcode(real_embedder):
 
 def test_an_answer_that_only_restates_a_source_label_is_not_verified(real_embedder):
     """The base model copies the prompt's source labels (an email's date and subject, a document's title)."""
-    from app.answering import names_a_source
+    from app.answer.answering import names_a_source
 
     mail = make_hit("Ryan Braun plays baseball for Milwaukee, says the table.", kind="email", n=1,
                     subject="Re: scaled channel model tables", date="2019-04-30T10:00:00")
@@ -157,7 +157,7 @@ def test_an_answer_that_only_restates_a_source_label_is_not_verified(real_embedd
 
 
 def test_the_kind_of_answer_comes_from_the_main_clause():
-    from app.evidence import answer_type, has_answer_type
+    from app.answer.evidence import answer_type, has_answer_type
 
     assert answer_type("When AsterixDB deprecates AQL, which query language should remain?") == ""
     assert answer_type("When did President Clinton sign the act?") == "when"
@@ -194,7 +194,7 @@ def test_a_story_quoted_in_an_email_is_not_answered_with_its_sender(real_embedde
 def test_an_answer_in_the_line_next_to_the_best_one_is_kept(real_embedder):
     """Verse (or a hard-wrapped mail) splits one sentence over lines: the answer's line ranks far below the line
     that matches the question, but it is the same sentence, so the answer is not taken for a stray."""
-    from app.answering import strays_from_the_evidence
+    from app.answer.answering import strays_from_the_evidence
 
     poem = ("Madame Sosostris, famous clairvoyante,\nHad a bad cold, nevertheless\n"
             "Is known to be the wisest woman in Europe,\nWith a wicked pack of cards.\n")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from app.answering import Source
+from app.answer.answering import Source
 from app.cli import hit_json
-from app.evidence import Evidence
+from app.answer.evidence import Evidence
 from app.resident.protocol import encode, rebuild, to_wire
 from indexer.hits import SearchHit
 from indexer.locator import Locator

@@ -88,8 +88,8 @@ def test_index_search_ask_make_no_network_attempt(tmp_path, real_embedder):
     core = CoveCore(embedder=real_embedder)
     core.index([str(folder)])
     assert core.search("lighthouse lamp", k=2)
-    from app.assistant import Assistant
-    from app.answering import Done
+    from app.answer.assistant import Assistant
+    from app.answer.answering import Done
 
     done = [e for e in Assistant(core).ask("How often is the lamp cleaned?") if isinstance(e, Done)][0]
     assert done.answer

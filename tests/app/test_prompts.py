@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.prompts import (
+from app.answer.prompts import (
     attribute, build_prompt, clean_citations, is_follow_up, source_header, standalone_query,
 )
 from indexer.locator import Locator
@@ -121,7 +121,7 @@ def test_chained_follow_ups_keep_the_subject():
 def test_base_model_answer_keeps_initials_and_abbreviations(llm, newcastle_hits):
     """The stops a base prompt carries, with the sentence-aware stop answering adds, keep "T.S. Eliot" whole and
     still end the answer after its first sentence (development set d16 was cut to "To whom did T.S")."""
-    from app.sentences import first_sentence_end
+    from app.answer.sentences import first_sentence_end
 
     p = build_prompt(llm, "Who wrote the poem?", newcastle_hits[:1], [], answer_tokens=64)
     assert ". " not in p.stop

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.answering import Done, Token
-from app.assistant import Assistant
+from app.answer.answering import Done, Token
+from app.answer.assistant import Assistant
 from app.core import CoveCore
 from app.settings import Settings
 from tests.app.conftest import squad_paragraph

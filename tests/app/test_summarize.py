@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.summarize import (SummaryDone, SummaryProgress, SummaryToken, document_text, part_budget, split_by_tokens,
-                           summarize)
+from app.answer.summarize import (SummaryDone, SummaryProgress, SummaryToken, document_text, part_budget,
+                                  split_by_tokens, summarize)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PAPER = FIXTURES / "search" / "naacl06-shinyama.pdf"

@@ -51,7 +51,7 @@ def evaluate(sample, searcher, llm, k: int, focus: bool = True, embedder=None) -
     """Every question through the product path; the metrics of one model/configuration."""
     import statistics
 
-    from app.answering import Done, answer
+    from app.answer.answering import Done, answer
     from tests.benchmarks.qa_data import norm
 
     m = collections.Counter()

@@ -5,7 +5,7 @@
 The questions and gold answers are in tests/benchmarks/devset.jsonl (checked against Cove's own parsers by
 tests/benchmarks/devset_check.py). The files they name, plus their folders as distractors (devset_subset.py), are
 indexed once with the real pipeline into --workdir (re-runs only stat the files), then every question goes through
-`app.answering.answer` with the real Searcher and `app.models.llm.LocalLLM`, with the shipped settings' k, answer
+`app.answer.answering.answer` with the real Searcher and `app.models.llm.LocalLLM`, with the shipped settings' k, answer
 length and similarity floor. Per kind and overall it prints:
 
 - answer correct: a normalised gold answer occurs (as whole words) in the answer, or SQuAD F1 >= 0.5 to a gold of
@@ -163,8 +163,9 @@ def code_state() -> str:
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "app/answering.py",
-                                "app/prompts.py", "app/evidence.py", "app/sentences.py", "app/models/llm.py"],
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "app/answer/answering.py",
+                                "app/answer/prompts.py", "app/answer/evidence.py", "app/answer/sentences.py",
+                                "app/models/llm.py"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown commit"
@@ -179,7 +180,7 @@ def shipped_settings() -> dict:
 # --- the run ------------------------------------------------------------------------------------------------------
 def ask_all(questions: list[dict], searcher, llm, *, k: int, answer_tokens: int, temperature: float,  # type: ignore[no-untyped-def]
             min_similarity: float, focus: bool | None) -> list[dict]:
-    from app.answering import Done, Retrieved, answer
+    from app.answer.answering import Done, Retrieved, answer
 
     accepted = inspect.signature(answer).parameters
     extra = {}

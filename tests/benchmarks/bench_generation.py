@@ -22,7 +22,7 @@ SQUAD = ROOT.parent / "shared" / "corpora" / "qa" / "squad-v1.1" / "dev-v1.1.jso
 
 
 def squad_prompt(llm, answer_tokens: int):
-    from app.prompts import build_prompt
+    from app.answer.prompts import build_prompt
     from indexer.hits import SearchHit
 
     article = next(a for a in json.loads(SQUAD.read_text("utf-8"))["data"] if a["title"] == "Newcastle_upon_Tyne")

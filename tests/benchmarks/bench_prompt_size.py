@@ -23,9 +23,9 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401
     from app.models.bundled_model import bundled_model_path
-    from app.evidence import focus_passages, rank_sentences
+    from app.answer.evidence import focus_passages, rank_sentences
     from app.models.llm import LocalLLM
-    from app.prompts import build_prompt
+    from app.answer.prompts import build_prompt
     from tests.benchmarks.bench_retrieval import build
     from tests.benchmarks.qa_data import load_squad
 

@@ -37,7 +37,7 @@ def shared_llm(session_dir: Path) -> Iterator[Any]:
 
 def make_assistant_factory(llm: Any):  # type: ignore[no-untyped-def]
     """The real Assistant (real retrieval, answering, history), sharing the session's loaded model."""
-    from app.assistant import Assistant
+    from app.answer.assistant import Assistant
 
     class SessionAssistant(Assistant):
         @property

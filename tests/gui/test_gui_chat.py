@@ -69,7 +69,7 @@ def test_clicking_a_citation_opens_the_pdf_at_the_cited_page(qtbot: Any, make_co
                                                              indexed_core: Any) -> None:
     """Real retrieval feeds the real answer widget; the answer text is fixed so the click does not depend on what
     the 270M model chooses to cite (test_ask_… covers the model end to end)."""
-    from app.answering import Done, Retrieved, Source, Token
+    from app.answer.answering import Done, Retrieved, Source, Token
 
     ctl = make_controller(indexed_core, start=False)
     hits = indexed_core.search("What is the Inverse Cluster Frequency of a basic pattern?", 3)

@@ -2,8 +2,8 @@
 highlights exactly that sentence (in a text file, mapped from chunk offsets into the file; on a PDF page, found in
 the page's own text even where the PDF hyphenated a word), and an answer the sources do not support is replaced by
 what the documents say under a visible "Not verified" banner, in the main window, the quick-ask popup and a
-reopened conversation. The evidence and verdicts come from the real core (app.answering.check_answer with the real
-embedder over real retrieval); one test asks the real bundled model in the popup."""
+reopened conversation. The evidence and verdicts come from the real core (app.answer.answering.check_answer with the
+real embedder over real retrieval); one test asks the real bundled model in the popup."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,7 +20,7 @@ LAMP_Q = "How often is the lamp of the lighthouse cleaned?"
 
 def _checked(core: Any, question: str, answer: str, k: int = 3) -> Any:
     """A finished answer as the core produces it: real hits, real evidence, real verification."""
-    from app.answering import check_answer
+    from app.answer.answering import check_answer
 
     hits = core.search(question, k)
     return check_answer(question, answer, [1], hits, core.searcher.embedder)
@@ -29,8 +29,8 @@ def _checked(core: Any, question: str, answer: str, k: int = 3) -> Any:
 def _span(hit: Any, starts_with: str) -> Any:
     """An Evidence for the sentence of the hit's chunk that starts with these words (offsets from the real
     sentence splitter)."""
-    from app.evidence import Evidence
-    from app.sentences import split_sentences
+    from app.answer.evidence import Evidence
+    from app.answer.sentences import split_sentences
 
     for sp in split_sentences(hit.text):
         if hit.text[sp.start:sp.end].startswith(starts_with):
@@ -39,7 +39,7 @@ def _span(hit: Any, starts_with: str) -> Any:
 
 
 def _feed(turn: Any, done: Any, tokens: list[str]) -> None:
-    from app.answering import Retrieved, Token
+    from app.answer.answering import Retrieved, Token
 
     turn.handle(Retrieved(tuple(s.hit for s in done.sources), 5.0, "q"))
     for t in tokens:
@@ -158,7 +158,7 @@ def test_unsupported_answer_is_replaced_and_flagged(qtbot: Any, make_controller:
     window shows that answer (not the streamed words), the amber banner, and the draft on demand; the card shows
     the evidence sentence. Reopening the conversation shows the same."""
     from app.history import StoredSource
-    from app.assistant import _stored_source
+    from app.answer.assistant import _stored_source
 
     done = _checked(indexed_core, LAMP_Q, "The lamp is cleaned every 128 days by Captain Horatio [1].")
     assert not done.verified and done.draft and done.answer.startswith("Your documents say:"), done
@@ -215,7 +215,7 @@ def test_real_answer_in_the_popup_carries_its_evidence(qtbot: Any, make_controll
                                                        shared_llm: Any) -> None:
     from PySide6.QtCore import Qt
 
-    from app.answer_record import verdict_of
+    from app.answer.record import verdict_of
 
     ctl = make_controller(indexed_core, llm=shared_llm)
     ctl.show_quick_ask()

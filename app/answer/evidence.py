@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # numpy loads only when sentences are scored: `cove ask` talking to a server never needs it
     import numpy as np
 
-from app.sentences import Span, split_sentences
+from app.answer.sentences import Span, split_sentences
 from indexer.hits import SearchHit
 
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
@@ -34,7 +34,7 @@ just only very really know think mean want need get got one use used using""".sp
 
 # Weights: equal cosine and term overlap, the answer's words above both after generation, a small penalty for a
 # lower-ranked source. Not tuned sentence by sentence yet (a sweep was started and cut short by the shared machine);
-# what they give end to end is measured in the table of app/answering.py.
+# what they give end to end is measured in the table of app/answer/answering.py.
 W_COSINE, W_OVERLAP, W_ANSWER, W_RANK = 1.0, 1.0, 1.5, 0.15
 # W_TYPE: bonus for a sentence that holds what the question asks for (a name for "who…?", see has_answer_type).
 # Sweep of the weights (/tmp-style script over pickled top-5 hits; gold answer in the top 1 / 3 / 6 sentences):
@@ -229,7 +229,7 @@ def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.
 
 # the focused prompt ---------------------------------------------------------------------------------------------
 # Six sentences keep the prompt at 270 tokens (median of 30 SQuAD questions, Gemma tokenizer) against 972 for the
-# five whole chunks; end-to-end quality is in the table of app/answering.py. A same-questions comparison against
+# five whole chunks; end-to-end quality is in the table of app/answer/answering.py. A same-questions comparison against
 # whole chunks (`bench_answers --no-focus`) was cut short by the shared machine and is still to be reported.
 FOCUS_SENTENCES = 6
 FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them

@@ -1,6 +1,6 @@
 """Answering a question over the user's documents, Qt-free: rewrite a follow-up, retrieve, refuse plainly when
 nothing relevant was found (the model is never asked to answer from nothing), show the model only the best sentences
-of the best sources (app.evidence.focus_passages), stream tokens, then check the answer against its sources
+of the best sources (app.answer.evidence.focus_passages), stream tokens, then check the answer against its sources
 (`check_answer`): each source gets its evidence sentence(s), and an answer that its sources do not support — or
 that cannot answer the question asked — is replaced by what the documents say, marked `verified=False`.
 
@@ -25,12 +25,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Union
 
-from app.evidence import (
+from app.answer.evidence import (
     Candidate, Evidence, SentenceEmbedder, answer_type, content_terms, focus_passages, has_answer_type, is_refusal,
     is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence,
 )
-from app.prompts import build_prompt, clean_citations, standalone_query
-from app.sentences import Span, first_sentence_end
+from app.answer.prompts import build_prompt, clean_citations, standalone_query
+from app.answer.sentences import Span, first_sentence_end
 from indexer.hits import SearchHit
 
 NOT_FOUND_ANSWER = "I couldn't find anything about that in your documents."
@@ -50,7 +50,7 @@ class Retriever(Protocol):
 
 
 class AnswerModel(Protocol):
-    """What answering needs from the model (LocalLLM); see app.prompts.PromptModel for the prompt side. Read-only
+    """What answering needs from the model (LocalLLM); see app.answer.prompts.PromptModel for the prompt side. Read-only
     properties, as LocalLLM has them (a plain attribute here would ask for a settable one)."""
 
     @property
@@ -230,7 +230,7 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
 
 
 # How far below the best sentence for the question the sentence that says the answer may rank (score units of
-# app.evidence.rank_sentences). Development set, Gemma, 23 verified answers: the holder of 6 of 9 wrong ones scored
+# evidence.rank_sentences). Development set, Gemma, 23 verified answers: the holder of 6 of 9 wrong ones scored
 # 0.37-1.10 below the best sentence, of the 14 right ones at most 0.28 below (d11), so 0.3.
 MAX_EVIDENCE_GAP = 0.3
 # ...unless it sits within this many characters of the best sentence in the same source: a verse or a hard-wrapped

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from app.answering import AnswerEvent, Done, Source, answer
-from app.summarize import SummaryEvent
+from app.answer.answering import AnswerEvent, Done, Source, answer
+from app.answer.summarize import SummaryEvent
 
 if TYPE_CHECKING:
     from app.core import CoveCore
@@ -127,11 +127,11 @@ class Assistant:
 
     def summarize(self, path: str, *, conversation_id: int | None = None,
                   stop_event: threading.Event | None = None) -> Iterator[SummaryEvent | SummarySaved]:
-        """Summarise one document with the local model (map-reduce past n_ctx, app/summarize.py) and save the summary
+        """Summarise one document with the local model (map-reduce past n_ctx, summarize.py) and save the summary
         to history as a turn citing the document (a new conversation when None): `SummarySaved` comes just before
         the final `SummaryDone`. The model is held (not unloaded for idleness) until it is done."""
         from app.history import StoredSource
-        from app.summarize import SummaryDone, document_text, summarize
+        from app.answer.summarize import SummaryDone, document_text, summarize
 
         llm = self.llm
         text = document_text(path)

@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.answering import CLOSEST_PREFIX, REPLACED_PREFIX  # the wordings check_answer uses when it replaced an answer
+from app.answer.answering import CLOSEST_PREFIX, REPLACED_PREFIX  # check_answer's wordings when it replaced an answer
 
 if TYPE_CHECKING:
-    from app.answering import Done, Source
-    from app.evidence import Evidence
+    from app.answer.answering import Done, Source
+    from app.answer.evidence import Evidence
 
 
 def evidence_json(ev: Evidence) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def evidence_json(ev: Evidence) -> dict[str, Any]:
 
 
 def best_evidence(source: Source) -> Evidence | None:
-    """The best evidence of an app.answering.Source (they come best first), or None."""
+    """The best evidence of an app.answer.answering.Source (they come best first), or None."""
     evidence = getattr(source, "evidence", ()) or ()
     return evidence[0] if evidence else None
 
@@ -103,13 +103,13 @@ def verdict(answer: str, *, verified: bool, draft: str = "", not_found: bool = F
         return Verdict("replaced", draft)
     if not has_sources:
         return Verdict("none")
-    from app.evidence import is_refusal
+    from app.answer.evidence import is_refusal
 
     return Verdict("refusal" if is_refusal(answer) else "unverified")
 
 
 def verdict_of(done: Done) -> Verdict:
-    """The verdict of an app.answering.Done."""
+    """The verdict of an app.answer.answering.Done."""
     return verdict(done.answer, verified=bool(getattr(done, "verified", False)), draft=getattr(done, "draft", ""),
                    not_found=done.not_found, cancelled=done.cancelled, has_sources=bool(done.sources))
 

@@ -45,7 +45,7 @@ class Prompt:
 # right only 12%; a worked example 30% / 28%; "Q:/A:" 38% / 33%; Gemma chat turns 0% (it echoes the instruction).
 # So the 270M model is not told to cite: answering attributes the answer to its source instead.
 # No ". " here: it cut "T.S. Eliot" to "T.S" and "p. 3" to "p" (development set d16, p04); answering passes
-# app.sentences.first_sentence_end as `stop_at`, which ends the answer at the first real sentence end instead.
+# app.answer.sentences.first_sentence_end as `stop_at`, which ends the answer at the first real sentence end instead.
 COMPLETION_STOPS = ("\n", "Question:", "Sources:", "<end_of_turn>", "<start_of_turn>")
 _CHAT_SYSTEM = (
     "You answer questions about the user's own documents and email. Use only the numbered sources below. "
@@ -83,7 +83,7 @@ def source_header(n: int, hit: SearchHit, with_path: bool = True) -> str:
     False): answers were seen ending in a copied "p. 3" (development set p04, p05; SmolLM2 p02, p08, u04)."""
     loc = f", {hit.locator}" if hit.locator and with_path else ""
     if hit.kind == "email" or hit.sender or hit.subject:
-        from app.evidence import sender_name
+        from app.answer.evidence import sender_name
 
         subject = re.sub(r"^((?:re|fwd?|aw|sv)\s*:\s*)?\[[^\]]{1,40}\]\s*", r"\1", _flat(hit.subject), flags=re.I)
         bits = [b for b in (f"from {sender_name(hit.sender)}" if hit.sender else "", hit.date[:10],
