@@ -50,6 +50,9 @@ def _session(path: Path, threads: int):  # type: ignore[no-untyped-def]
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = threads  # one per core: ORT's pool, sized to what this process may use
             opts.inter_op_num_threads = 1
+            # no arena: it kept each pass's peak for the process's life (192 chunks of 256 tokens: 403 MB held vs
+            # 114 MB after malloc_trim without it; the same peak and speed within noise, 4.0-4.8 vs 4.3-4.6 chunks/s)
+            opts.enable_cpu_mem_arena = False
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             opts.log_severity_level = 3
             sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

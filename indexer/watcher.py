@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from indexer.heap import give_back
 from indexer.journal import Change, ChangeJournal
 from indexer.progress import IndexReport, ProgressCallback
 from indexer.scanner import under
@@ -469,6 +470,7 @@ class FolderWatcher:
             self._watch(root)
         if self._unoptimized and idle_s >= self.idle_optimize_s and not self._paused:
             self.indexer.optimize()
+            give_back()  # written and quiet: return the run's freed heap (issue 12, bench_app_memory.py)
             with self._lock:
                 self._unoptimized = 0
         if self._counts_dirty and (quiet or now - self._counts_at >= 5.0):
