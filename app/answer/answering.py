@@ -215,10 +215,14 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         top = next((c for c in prose if len(c.text.split()) >= MIN_QUOTE_WORDS), prose[0] if prose else None)
         if top is not None:
             n = top.source + 1
-            quote = " ".join(top.text.split())
+            nxt = _next_sentence(top, ranked, hits)
+            quote = " ".join((top.text + (" " + nxt.text if nxt else "")).split())
+            # whether the quote answers is judged on the best sentence alone: a neighbour is context, and judging
+            # both let an unanswerable question through (development set: refusals 6/6 → 5/6)
             prefix = REPLACED_PREFIX if quote_answers(question, top, hits) else CLOSEST_PREFIX
             text, cited = f"{prefix} “{quote}” [{n}]", [n]
-            best[top.source] = [top] + [c for c in best.get(top.source, []) if c is not top]
+            shown = [top] + ([nxt] if nxt else [])
+            best[top.source] = shown + [c for c in best.get(top.source, []) if c not in shown]
         else:
             text, cited = NOT_FOUND_ANSWER, []
     sources = []
@@ -326,6 +330,24 @@ def _email_author(question: str, ranked: list[Candidate], hits: list[SearchHit])
         return None
     name = sender_name(hits[top.source].sender)
     return f"{name} [{top.source + 1}].", top.source + 1, top
+
+
+# A quote of the documents is the best sentence and the one right after it when both fit in this many characters:
+# the sentence that matches the question often sets up the one that answers it ("Specify the default dpi…" / "The
+# default is 96dpi."). Development set, the recorded Gemma answers re-checked: answer correct 33 → 35 of 50,
+# evidence 36 → 37, refusals 6/6 kept, verified-but-wrong 6 → 6 (300 and 400 characters gave the same).
+MAX_QUOTE_CHARS = 400
+
+
+def _next_sentence(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
+    """The sentence that follows `top` in its chunk (nothing but white space between), if the two fit in a quote."""
+    after = [c for c in ranked if c.source == top.source and c.span.start >= top.span.end and c.span.kind == "text"]
+    if not after:
+        return None
+    nxt = min(after, key=lambda c: c.span.start)
+    if hits[top.source].text[top.span.end:nxt.span.start].strip() or len(top.text) + len(nxt.text) > MAX_QUOTE_CHARS:
+        return None
+    return nxt
 
 
 _FROM_FIELD = re.compile(r"\bFrom:[ \t]*(.+?)(?=[ \t]+(?:To|Cc|Date|Subject|Sent):|$)", re.M)

@@ -207,3 +207,16 @@ def test_an_answer_in_the_line_next_to_the_best_one_is_kept(real_embedder):
     assert not strays_from_the_evidence("Madame Sosostris", ranked, hits)
     done = check_answer(q, "Madame Sosostris [1].", [1], hits, real_embedder)
     assert done.verified and done.answer.startswith("Madame Sosostris"), done.answer
+
+
+def test_a_quote_keeps_the_sentence_that_follows_the_best_one(real_embedder):
+    """The sentence that matches the question often only sets up the answer, which the next one gives."""
+    text = ("--dpi=NUMBER\n\nSpecify the default dpi (dots per inch) value for conversion from pixels to inches. "
+            "The default is 96dpi. When images contain information about dpi internally, the encoded value is used.")
+    hit = make_hit(text, path="/docs/MANUAL.txt", title="MANUAL")
+    done = check_answer("What dpi does pandoc assume by default when converting pixels to inches?", "128 dpi [1].",
+                        [1], [hit], real_embedder)
+    assert not done.verified and "The default is 96dpi." in done.answer, done.answer
+    assert "encoded value" not in done.answer  # one sentence of context, not the chunk
+    ev = done.sources[0].evidence
+    assert [text[e.start:e.end] for e in ev] == [e.text for e in ev] and any("96dpi" in e.text for e in ev)
