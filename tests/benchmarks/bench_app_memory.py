@@ -205,8 +205,9 @@ def main(argv: list[str]) -> int:
         ok = ""
         if label.startswith("idle"):
             ok = f"≤ {TARGET_MB} MB " + ("✅" if now.get("total", 0) <= TARGET_MB else "❌")
+        stretch = f"{peak.get('total', 0):.0f} MB" if peak else ""  # only the rows that end a stretch have one
         print(f"| {label} | {t} | {now.get('writer', 0):.0f} MB | {workers:.0f} MB | {now.get('total', 0):.0f} MB | "
-              f"{(peak or {}).get('total', 0):.0f} MB | {ok} |")
+              f"{stretch} | {ok} |")
     print_copies(second_copy_mb())
     return 0
 
