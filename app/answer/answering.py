@@ -15,6 +15,11 @@ so the timings in those runs are pessimistic; the quality columns are not affect
 | the same through the chat template (SmolLM2-135M-Instruct, 60 q)       | 0.098 | 0.450 | 0.700 | 0.650 | 21/50 / 27/50 |
 | + chat factoids asked for "just the answer" (SmolLM2, 60 q)            | 0.100 | 0.417 | 0.667 | 0.650 | –           |
 | + answer must fit the question, email sender for "who", no locators, cite the sources that say it (Gemma, 150 q) | 0.250 | 0.493 | 0.680 | 0.647 | 27/50 / 30/50 |
+| + base-model stop no longer at ". ", possessives, answer-type bonus and markup penalty in sentence ranking, "closest passage" when a quote lacks what was asked, a source's label restated is not verified (Gemma) | – | – | – | – | 30/50 / 31/50, refusals 6/6 (were 2/6), verified-but-wrong 9 |
+| + an answer said only far below the best sentence is not verified (MAX_EVIDENCE_GAP), DOCX text boxes fixed (Gemma) | – | – | – | – | 31/50 / 31/50, verified-but-wrong 6 |
+| + the sender's From: field as evidence, the sender only for a sentence the writer speaks in, a neighbouring line is no stray (Gemma) | – | – | – | – | 32/50 / 34/50 |
+| + a quote keeps the sentence after the best one (MAX_QUOTE_CHARS) (Gemma, load ~8) | see README | | | | 34/50 / 35/50, refusals 6/6, verified-but-wrong 6 |
+| rejected: copy-constrained decoding (a logits processor that lets the model only copy spans of its sources) | – | – | – | – | 20/50 (against 27/50 without) |
 """
 from __future__ import annotations
 
