@@ -99,9 +99,10 @@ def tree_rss_mb(root: int, roles: dict[int, str]) -> dict[str, float]:
     stack = [root]
     while stack:
         pid = stack.pop()
-        if pid not in roles:
-            roles[pid] = _role(pid, root)
-        out[roles[pid]] += rss.get(pid, 0) * mb
+        role = roles.get(pid) or _role(pid, root)
+        if role != "other":  # "other" is asked again: a child seen between fork and exec still has its parent's cmdline
+            roles[pid] = role
+        out[role] += rss.get(pid, 0) * mb
         stack.extend(children.get(pid, ()))
     out["total"] = sum(out.values())
     return out
