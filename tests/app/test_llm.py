@@ -136,3 +136,35 @@ def test_chat_style_renders_a_template(small_chat_llm):
     text = small_chat_llm.render([{"role": "user", "content": "hello"}])
     assert "hello" in text and "<start_of_turn>" in text
     assert small_chat_llm.tokenize([{"role": "user", "content": "hi"}]).count(small_chat_llm._llm.token_bos()) == 1
+
+
+def test_threads_follow_the_machines_load():
+    from app.models.llm import threads_for_now
+
+    assert threads_for_now(2, 0.3) == 2  # a quiet machine: every CPU for the prompt
+    assert threads_for_now(2, 1.8) == 1  # busy: half, as llama.cpp's spinning threads fall off a cliff
+    assert threads_for_now(8, 3.0) == 8 and threads_for_now(8, 7.9) == 4 and threads_for_now(1, 0.0) == 1
+
+
+def test_an_automatic_thread_count_is_applied_to_the_next_answer(bundled_path, monkeypatch: pytest.MonkeyPatch):
+    import llama_cpp
+
+    from app.models import llm as llm_module
+    from app.models.llm import LocalLLM
+
+    model = LocalLLM(bundled_path, n_ctx=512, n_threads=0)
+    try:
+        for wanted in (2, 1):
+            monkeypatch.setattr(llm_module, "threads_for_now", lambda: wanted)
+            assert "".join(model.stream("The capital of France is", max_tokens=2))
+            ctx = model._llm._ctx.ctx
+            assert (llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx)) == (wanted, wanted)
+    finally:
+        model.close()
+    fixed = LocalLLM(bundled_path, n_ctx=512, n_threads=1)  # the user's own setting is kept as it is
+    try:
+        monkeypatch.setattr(llm_module, "threads_for_now", lambda: 2)
+        "".join(fixed.stream("The capital of France is", max_tokens=2))
+        assert llama_cpp.llama_n_threads(fixed._llm._ctx.ctx) == 1
+    finally:
+        fixed.close()
