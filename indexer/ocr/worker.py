@@ -17,6 +17,8 @@ import select
 import sys
 from dataclasses import fields
 
+from indexer.heap import give_back
+
 
 def _guard_network() -> None:
     def hook(event: str, args: tuple) -> None:
@@ -95,21 +97,14 @@ def serve(limits) -> None:  # noqa: ANN001 - OcrLimits, imported after the caps 
             except Exception as exc:  # noqa: BLE001 - one page's failure is recorded, the next page is tried
                 text, error = "", f"{type(exc).__name__}: {str(exc)[:200]}"
             send(page=i, text=text, error=error)
-            _give_back_heap()
+            give_back()  # the page's freed heap back to the OS before the next page (see PAGE_TRIM below)
         send(done=True)
 
 
-def _give_back_heap() -> None:
-    """Return the page's freed heap to the OS before the next page. Why: onnxruntime (arena off in rapidocr) mallocs
-    and frees every tensor, and glibc kept most of it: a fresh process OCR'ing linn.pdf peaked at 802 MB and still
-    held 509 MB after the page, 171 MB after malloc_trim; in a whole `cove index` run the worker climbed to 1,241 MB
-    over 22 pages (tests/benchmarks/bench_index_rss.py). Trimming costs milliseconds against seconds per page."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim this way
-        pass
+# PAGE_TRIM: why each page ends with indexer.heap.give_back(): onnxruntime (arena off in rapidocr) mallocs and frees
+# every tensor, and glibc kept most of it: a fresh process OCR'ing linn.pdf peaked at 807 MB and still held 507 MB
+# after the page, 168 MB after malloc_trim; in a whole `cove index` run the worker had climbed to 1,241 MB over 22
+# pages (tests/benchmarks/bench_index_rss.py). Trimming costs milliseconds against seconds per page.
 
 
 def main() -> None:
