@@ -245,6 +245,7 @@ MAX_EVIDENCE_GAP = 0.3
 # ...unless it sits within this many characters of the best sentence in the same source: a verse or a hard-wrapped
 # line splits one sentence in several (development set d18, a correct answer from The Waste Land, was rejected).
 NEAR_CHARS = 120
+HOLDER_RANKS = 12  # the sentences searched for one that says the answer on its own
 
 
 def _near(a: Candidate, b: Candidate, hits: Sequence[SearchHit]) -> bool:
@@ -258,12 +259,17 @@ def _near(a: Candidate, b: Candidate, hits: Sequence[SearchHit]) -> bool:
 def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> bool:
     """Whether the sentence that says `answer` is much less relevant to the question than the best sentence: the
     small model answered from a side remark ("The United States" imposed the embargo, when the best sentence names
-    President Clinton; "12" titles from a table of contents). An answer no single sentence says is not judged here."""
+    President Clinton; "12" titles from a table of contents). An answer that no single one of the best 12 sentences
+    says is stitched together from words of several ("The option [KOMA-Script] sets the number of headings…"): it
+    strays too. Development set, the recorded Gemma answers re-checked with that rule: verified-but-wrong 6 → 3,
+    no right answer lost its verification, answer correct 35 → 36 (a wrong one became the quote that holds it)."""
     if not ranked:
         return False
     top = ranked[0]
-    holder = next((c for c in ranked[:12] if supported(answer, [c.text]).ok), None)
-    if holder is None or holder.score >= top.score - MAX_EVIDENCE_GAP:
+    holder = next((c for c in ranked[:HOLDER_RANKS] if supported(answer, [c.text]).ok), None)
+    if holder is None:
+        return True
+    if holder.score >= top.score - MAX_EVIDENCE_GAP:
         return False
     # the answer in the line before the best one ("Madame Sosostris, famous clairvoyante, / …") is kept
     return not (_near(holder, top, hits) or _near(top, holder, hits))

@@ -220,3 +220,22 @@ def test_a_quote_keeps_the_sentence_that_follows_the_best_one(real_embedder):
     assert "encoded value" not in done.answer  # one sentence of context, not the chunk
     ev = done.sources[0].evidence
     assert [text[e.start:e.end] for e in ev] == [e.text for e in ev] and any("96dpi" in e.text for e in ev)
+
+
+def test_an_answer_stitched_from_words_of_several_sentences_is_not_verified(real_embedder):
+    """Every word is in the sources, but no sentence says it: the small model glued a name from one line to a
+    claim from another."""
+    from app.answer.answering import strays_from_the_evidence
+
+    text = ("The --toc-depth option sets how many heading levels go into the table of contents. "
+            "The KOMA-Script classes are used for LaTeX output. The option number is given in the manual.")
+    hits = [make_hit(text, path="/docs/MANUAL.txt", title="MANUAL")]
+    q = "Which pandoc option sets how many heading levels go into the table of contents?"
+    ranked = rank_sentences(q, hits, real_embedder)
+    stitched = "The option KOMA-Script sets the number of headings in the table of contents"
+    assert supported(stitched, [text]).ok  # each word is there...
+    assert strays_from_the_evidence(stitched, ranked, hits)  # ...but no sentence says it
+    done = check_answer(q, stitched + " [1].", [1], hits, real_embedder)
+    assert not done.verified and "--toc-depth" in done.answer, done.answer
+    said = check_answer(q, "The --toc-depth option [1].", [1], hits, real_embedder)
+    assert said.verified, said.answer
