@@ -19,6 +19,7 @@ so the timings in those runs are pessimistic; the quality columns are not affect
 | + an answer said only far below the best sentence is not verified (MAX_EVIDENCE_GAP), DOCX text boxes fixed (Gemma) | – | – | – | – | 31/50 / 31/50, verified-but-wrong 6 |
 | + the sender's From: field as evidence, the sender only for a sentence the writer speaks in, a neighbouring line is no stray (Gemma) | – | – | – | – | 32/50 / 34/50 |
 | + a quote keeps the sentence after the best one (MAX_QUOTE_CHARS) (Gemma, 150 q, load ~5-8) | 0.229 | 0.640 | 0.813 | 0.793 | 34/50 / 35/50, refusals 6/6, verified-but-wrong 6 |
+| + an answer that no single sentence says is not verified (HOLDER_RANKS) (Gemma, 150 q, load ~3) | 0.223 | 0.733 | 0.827 | 0.820 | 35/50 / 35/50, refusals 6/6, verified-but-wrong 3 |
 | rejected: copy-constrained decoding (a logits processor that lets the model only copy spans of its sources) | – | – | – | – | 20/50 (against 27/50 without) |
 """
 from __future__ import annotations
