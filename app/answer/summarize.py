@@ -11,18 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Union
 
+from app.answer.prompts import PromptModel
 
-class SummaryModel(Protocol):
-    """What summarising needs from the model (LocalLLM satisfies it)."""
 
-    @property
-    def n_ctx(self) -> int: ...
-    @property
-    def is_chat(self) -> bool: ...
+class SummaryModel(PromptModel, Protocol):
+    """What summarising needs from the model (LocalLLM satisfies it): what prompt building needs, and streaming."""
 
-    def count_tokens(self, prompt: str | list[dict]) -> int: ...
-    def count_text_tokens(self, text: str) -> int: ...
-    def truncate_to_tokens(self, text: str, max_tokens: int) -> str: ...
     def stream(self, prompt: str | list[dict], *, max_tokens: int, stop: Sequence[str],
                stop_event: threading.Event | None, temperature: float, lstrip: bool = ...) -> Iterator[str]: ...
 
