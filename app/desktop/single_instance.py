@@ -144,6 +144,21 @@ def _send_json_line(conn: socket.socket, obj: Any) -> None:
     conn.sendall(json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
+def accepted(sock: socket.socket, stop: threading.Event) -> Iterator[socket.socket]:
+    """Connections on a listening socket (which has a timeout, so `stop` is seen) until `stop` is set; the error of a
+    socket closed by stop() ends the loop quietly. Shared by this server and the resident API (app/resident)."""
+    while not stop.is_set():
+        try:
+            conn, _ = sock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            if stop.is_set():
+                return
+            raise
+        yield conn
+
+
 class InstanceServer:
     """The first instance's listener: a daemon thread that hands each valid message to `on_message`.
 
@@ -214,15 +229,7 @@ class InstanceServer:
 
     def _serve(self) -> None:
         assert self._sock is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    return
-                raise
+        for conn in accepted(self._sock, self._stop):
             with conn:
                 conn.settimeout(2.0)
                 self._handle(conn)

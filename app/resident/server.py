@@ -163,16 +163,10 @@ class ResidentServer:
 
     # --- connections ---------------------------------------------------------------------------------------------
     def _serve(self) -> None:
+        from app.desktop.single_instance import accepted
+
         assert self._sock is not None
-        while not self._stop.is_set():
-            try:
-                sock, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    return
-                raise
+        for sock in accepted(self._sock, self._stop):
             try:
                 allowed = peer_allowed(sock)
             except OSError:  # the kernel could not say who it is: refuse
