@@ -112,3 +112,24 @@ def test_cancel_stops_ocr_within_a_second_and_stores_nothing_half_read(tmp_path:
     assert info.value.reason == "OCR cancelled"
     assert time.monotonic() - started < 1.0 + 5.0  # start-up of the worker included; a page takes 15-50 s here
     assert not POOL._idle
+
+
+def test_engine_reads_line_by_line_without_memory_patterns() -> None:
+    """The settings behind the worker's peak (engine.PEAK_MEMORY: 1,062 MB -> 621 MB) really reach onnxruntime and
+    rapidocr, and the engine still reads a scan with them."""
+    import numpy as np
+
+    from indexer.ocr import engine as ocr_engine
+
+    saved, ocr_engine._ENGINE = ocr_engine._ENGINE, None
+    try:
+        text = ocr_engine.recognize(np.asarray(scan_image(0.0, 0.3)), threads=1)
+        e = ocr_engine.engine(1)
+        assert text.strip(), "the engine read nothing from a rendered scan"
+        assert e.text_rec.rec_batch_num == 1
+        for part in (e.text_det, e.text_rec):
+            opts = part.session.session.get_session_options()
+            assert opts.enable_mem_pattern is False
+            assert opts.enable_cpu_mem_arena is False
+    finally:
+        ocr_engine._ENGINE = saved
