@@ -12,11 +12,11 @@ from typing import Any
 _ENGINE: Any = None
 
 # PEAK_MEMORY: why batches of one line and no memory patterns. The worker's peak on ocrmypdf cardinal.pdf + linn.pdf
-# (4 dense pages, one fresh process, /work sampler at 5 ms) was 1,062 MB with rapidocr's defaults: detection of a
-# 1600 px page peaked ~300 MB above the between-pages level, recognition of batches of six lines padded to the
-# widest ~550 MB. One line per batch: 721 MB; plus onnxruntime's memory patterns off (they plan one buffer per input
-# shape, and every line has its own width): 621 MB. Same text (CER on linn.pdf 0.87 % vs 0.89 %), same speed
-# (35 s vs 38 s for the four pages at load ~1). Measured with the prototype in tests/benchmarks/bench_ocr.py.
+# (4 dense pages rendered at 1600 px, one fresh process, RSS sampled every 5 ms) was 1,062 MB with rapidocr's
+# defaults: detection peaked ~300 MB above the between-pages level, recognition of batches of six lines padded to
+# the widest ~550 MB. One line per batch: 721 MB; plus onnxruntime's memory patterns off (they plan buffers per
+# input shape, and every line has its own width): 621 MB. Same text (CER on linn.pdf 0.87 % vs 0.89 %), same speed
+# (35 s vs 38 s for the four pages at load ~1). Pages are rendered at 1800 px (limits.py): 734 MB.
 REC_BATCH = 1
 CLS_BATCH = 1
 
