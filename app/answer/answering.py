@@ -222,12 +222,13 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         if top is not None:
             n = top.source + 1
             nxt = _next_sentence(top, ranked, hits)
-            quote = " ".join((top.text + (" " + nxt.text if nxt else "")).split())
+            term = _defined_term(top, ranked, hits)
+            quote = " ".join(" ".join(c.text for c in (term, top, nxt) if c is not None).split())
             # whether the quote answers is judged on the best sentence alone: a neighbour is context, and judging
             # both let an unanswerable question through (development set: refusals 6/6 → 5/6)
             prefix = REPLACED_PREFIX if quote_answers(question, top, hits) else CLOSEST_PREFIX
             text, cited = f"{prefix} “{quote}” [{n}]", [n]
-            shown = [top] + ([nxt] if nxt else [])
+            shown = [c for c in (term, top, nxt) if c is not None]
             best[top.source] = shown + [c for c in best.get(top.source, []) if c not in shown]
         else:
             text, cited = NOT_FOUND_ANSWER, []
@@ -360,6 +361,21 @@ def _next_sentence(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[S
     if hits[top.source].text[top.span.end:nxt.span.start].strip() or len(top.text) + len(nxt.text) > MAX_QUOTE_CHARS:
         return None
     return nxt
+
+
+def _defined_term(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
+    """The term a definition defines, when the quoted sentence is the definition of a definition list (Markdown,
+    man pages: "`--toc-depth=`*NUMBER*" on its own line, then ":   Specify the number of section levels…"). Without
+    it the quote says what an option does but not which option (development set d09)."""
+    if not top.text.lstrip().startswith(":"):
+        return None
+    before = [c for c in ranked if c.source == top.source and c.span.end <= top.span.start and c.span.kind == "text"]
+    if not before:
+        return None
+    term = max(before, key=lambda c: c.span.end)
+    if hits[top.source].text[term.span.end:top.span.start].strip() or len(term.text) > 200:
+        return None
+    return term
 
 
 _FROM_FIELD = re.compile(r"\bFrom:[ \t]*(.+?)(?=[ \t]+(?:To|Cc|Date|Subject|Sent):|$)", re.M)

@@ -239,3 +239,22 @@ def test_an_answer_stitched_from_words_of_several_sentences_is_not_verified(real
     assert not done.verified and "--toc-depth" in done.answer, done.answer
     said = check_answer(q, "The --toc-depth option [1].", [1], hits, real_embedder)
     assert said.verified, said.answer
+
+
+def test_a_quoted_definition_brings_the_term_it_defines(real_embedder):
+    """A definition list (the pandoc manual, man pages): the term on its own line, the definition after ":". A quote
+    of the definition alone says what an option does but not which option."""
+    manual = ("`--toc-depth=`*NUMBER*\n\n:   Specify the number of section levels to include in the table\n"
+              "    of contents.  The default is 3 (which means that level-1, 2, and 3\n"
+              "    headings will be listed in the contents).\n\n`--lof`\n\n:   Include a list of figures.\n")
+    hits = [make_hit(manual, title="MANUAL", n=1)]
+    done = check_answer("Which option sets how many section levels go into the table of contents?",
+                        "--number-sections.", [], hits, real_embedder)
+    assert not done.verified
+    assert "`--toc-depth=`*NUMBER* : Specify the number of section levels" in done.answer, done.answer
+    ev = done.sources[0].evidence
+    assert ev[0].text == "`--toc-depth=`*NUMBER*" and manual[ev[0].start:ev[0].end] == ev[0].text
+    # prose that merely begins after a line does not pull that line in
+    hits = [make_hit("Lighthouse maintenance\n\nThe lamp is cleaned every spring by the keeper's crew.", n=1)]
+    done = check_answer("When is the lamp cleaned?", "In winter.", [], hits, real_embedder)
+    assert "Lighthouse maintenance" not in done.answer, done.answer
