@@ -28,6 +28,13 @@ ONNX_INT8_ID = EMBEDDER_ID + "+onnx-int8"
 # benchmarks/bench_index_rss.py; an earlier run with 32, not repeated since: tree 2,346 MB, over issue 13's 1.5 GB).
 DEFAULT_BATCH = 16
 
+# SPIN: ONNX Runtime's intra-op threads spin after each pass by default, waiting for the next one. In a resident
+# Cove the question and its sentences are embedded right before the language model evaluates its prompt on the same
+# two CPUs: with spinning, `cove serve` measured first-token times of 1.4-1.8 s for prompts that took 0.8-1.1 s in a
+# process without it (top showed three busy threads on two CPUs). Spinning off altogether ("allow_spinning" 0):
+# 0.5-1.0 s, but the indexing pipeline fell from 1.88x to 1.56x the raw torch encoder (every operator then wakes
+# sleeping threads; bench_embedder, docs corpus, quiet machine). "force_spinning_stop" keeps the spinning inside a
+# pass and stops it when the pass returns.
 _sessions: dict[str, object] = {}
 _sessions_lock = threading.Lock()
 
@@ -55,6 +62,8 @@ def _session(path: Path, threads: int):  # type: ignore[no-untyped-def]
             opts.enable_cpu_mem_arena = False
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             opts.log_severity_level = 3
+            # spin between the operators of a pass, never after it (SPIN above)
+            opts.add_session_config_entry("session.force_spinning_stop", "1")
             sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             _sessions[key] = sess
         return sess
