@@ -146,13 +146,36 @@ def default_threads() -> int:
     return max(1, cpus // 2)
 
 
-def threads_for_now(cpus: int | None = None, load: float | None = None) -> int:
-    """Threads for the next answer when the user left `n_threads` at 0: every CPU while the machine is otherwise
-    quiet (1-minute load average below CPUs - 0.5), else default_threads(). Measured here on 2 CPUs, load ~1.2, a
-    300-token prompt: 1 thread 1.64-1.77 s, 2 threads 0.83-1.08 s; under heavy load 2 threads fell off the cliff
-    described in default_threads, so the choice is made per answer, not once at load."""
+def busy_cpus_now(samples: int = 8, gap_s: float = 0.002) -> int | None:
+    """How many CPUs other work keeps busy right now: the median count of runnable tasks in /proc/loadavg over a few
+    milliseconds, less the thread asking (Linux; None elsewhere). Why not the load average: it is a one-minute mean
+    that counts Cove's own previous answer — two llama.cpp threads spinning for a second — so back-to-back questions
+    to a resident Cove on a quiet 2-CPU machine saw load 1.5-1.8 and ran on one thread
+    (tests/benchmarks/bench_resident.py: first token p50 1.77 s)."""
+    counts = []
+    try:
+        for i in range(samples):
+            with open("/proc/loadavg", "rb") as fh:
+                counts.append(int(fh.read().split()[3].split(b"/")[0]))
+            if i + 1 < samples:
+                time.sleep(gap_s)
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, sorted(counts)[len(counts) // 2] - 1)
+
+
+def threads_for_now(cpus: int | None = None, load: float | None = None, busy: int | None = None) -> int:
+    """Threads for the next answer when the user left `n_threads` at 0: every CPU that other work leaves free, or
+    default_threads() once half of them are taken (llama.cpp's spinning threads fall off a cliff when they
+    oversubscribe: see default_threads). Measured here on 2 CPUs, a 300-token prompt: 1 thread 1.64-1.77 s,
+    2 threads 0.83-1.08 s on a quiet machine. Decided per answer, not once at load. Other work is counted with
+    busy_cpus_now(); where that cannot be read, the 1-minute load average stands in (quiet below CPUs - 0.5)."""
     if cpus is None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if busy is None and load is None:
+        busy = busy_cpus_now()
+    if busy is not None:
+        return cpus - busy if busy < cpus / 2 else max(1, cpus // 2)
     if load is None:
         try:
             load = os.getloadavg()[0]

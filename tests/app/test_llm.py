@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import struct
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,30 @@ def test_threads_follow_the_machines_load():
     assert threads_for_now(2, 0.3) == 2  # a quiet machine: every CPU for the prompt
     assert threads_for_now(2, 1.8) == 1  # busy: half, as llama.cpp's spinning threads fall off a cliff
     assert threads_for_now(8, 3.0) == 8 and threads_for_now(8, 7.9) == 4 and threads_for_now(1, 0.0) == 1
+    # what other work keeps busy now, where it can be read, decides instead of the load average
+    assert threads_for_now(2, busy=0) == 2 and threads_for_now(2, busy=1) == 1 and threads_for_now(2, busy=3) == 1
+    assert threads_for_now(8, busy=1) == 7 and threads_for_now(8, busy=5) == 4 and threads_for_now(1, busy=0) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="busy CPUs are read from Linux's /proc/loadavg")
+def test_busy_cpus_count_other_work_running_now():
+    """Two CPU-bound processes beside the asking thread are seen as busy CPUs, so the model does not take every
+    CPU from them (the count may be higher on a shared machine, never lower)."""
+    import subprocess
+    import sys
+
+    from app.models.llm import busy_cpus_now, threads_for_now
+
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        busy = busy_cpus_now()
+        assert busy is not None and busy >= 2, busy
+        assert threads_for_now(2, busy=busy) == 1
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
 
 
 def test_an_automatic_thread_count_is_applied_to_the_next_answer(bundled_path, monkeypatch: pytest.MonkeyPatch):
