@@ -234,6 +234,9 @@ def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.
 FOCUS_SENTENCES = 6
 FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them
 FOCUS_MAX_CHARS = 320  # a longer sentence (a log dump) is cut in the prompt; the evidence keeps it whole
+# DEDUPE: a sentence already in the prompt is not shown again. Chunks of one document overlap, so the same sentence
+# came up under two source numbers ("Newcastle is a member of the English Core Cities Group…" as [1] and [2] for
+# "What is the dialect of Newcastle known as?"), costing prompt tokens and a place among the six.
 
 
 def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, sentences: int = FOCUS_SENTENCES,
@@ -243,18 +246,27 @@ def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, se
     chosen: dict[int, dict[int, Span]] = {}
     order: list[int] = []
     spans_of = {i: split_sentences(h.text) for i, h in enumerate(hits)}
-    for rank, c in enumerate(c for c in ranked if c.span.kind != "header"):
+    seen: set[str] = set()  # DEDUPE: overlapping chunks of one document hold the same sentences
+    rank = 0
+    for c in ranked:
+        if c.span.kind == "header" or " ".join(c.text.split()) in seen:
+            continue
         if rank >= sentences:
             break
         picked = chosen.setdefault(c.source, {})
         if c.source not in order:
             order.append(c.source)
         picked[c.span.start] = c.span
+        seen.add(" ".join(c.text.split()))
         if rank < context:
             spans = spans_of[c.source]
             k = next((j for j, sp in enumerate(spans) if sp.start == c.span.start), -1)
             if k > 0 and spans[k - 1].kind != "header":
-                picked[spans[k - 1].start] = spans[k - 1]
+                before = " ".join(hits[c.source].text[spans[k - 1].start:spans[k - 1].end].split())
+                if before not in seen:
+                    picked[spans[k - 1].start] = spans[k - 1]
+                    seen.add(before)
+        rank += 1
     out: list[tuple[int, str]] = []
     for i in order:
         text, last_end = "", None

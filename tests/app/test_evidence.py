@@ -79,6 +79,20 @@ def test_focus_keeps_the_answer_sentence_and_drops_headers(real_embedder):
     assert "new SSL certificates" in passages[0][1] and "Subject:" not in passages[0][1]
 
 
+
+def test_focus_shows_a_sentence_of_overlapping_chunks_once(real_embedder):
+    """Two overlapping chunks of one document: the sentence they share is in the prompt once, and the place it
+    would have taken goes to the next best sentence."""
+    shared = "Newcastle is a member of the English Core Cities Group."
+    first = make_hit(f"The dialect of Newcastle is Geordie. {shared} It lies on the Tyne.", n=1)
+    second = make_hit(f"{shared} Newcastle has a famous dialect and accent. The Tyne has seven bridges.", n=2)
+    ranked = rank_sentences("What is the dialect of Newcastle called?", [first, second], real_embedder)
+    texts = [t for _, t in focus_passages(ranked, [first, second], sentences=4, context=0)]
+    joined = " ".join(texts)
+    assert joined.count(shared) == 1, texts
+    assert "Geordie" in joined and "famous dialect" in joined
+
+
 # verification --------------------------------------------------------------------------------------------------------
 def test_a_wrong_number_or_an_unknown_name_is_not_supported():
     src = ["Lines should be wrapped at 72 characters, says the style guide by Anna Berg."]
