@@ -231,6 +231,9 @@ def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.
 # Six sentences keep the prompt at 270 tokens (median of 30 SQuAD questions, Gemma tokenizer) against 972 for the
 # five whole chunks; end-to-end quality is in the table of app/answer/answering.py. A same-questions comparison against
 # whole chunks (`bench_answers --no-focus`) was cut short by the shared machine and is still to be reported.
+# Five instead of six was measured for a faster first token (commit 17ffd96 + this change, load ~1.5): SQuAD 150 q
+# TTFT p50 843 vs 956 ms, but answer-or-evidence holds gold 0.827 vs 0.840, cited source 0.813 vs 0.827, and on the
+# development set 32/50 vs 33/50 correct with verified-but-wrong 6 vs 4: six stay.
 FOCUS_SENTENCES = 6
 FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them
 FOCUS_MAX_CHARS = 320  # a longer sentence (a log dump) is cut in the prompt; the evidence keeps it whole
