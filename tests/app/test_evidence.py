@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.answer.answering import check_answer
-from app.answer.evidence import focus_passages, misfit, rank_sentences, supported
+from app.answer.evidence import focus_passages, misfit, rank_sentences, supported, words
 from app.answer.sentences import first_sentence_end, split_sentences
 from tests.app.conftest import make_hit
 
@@ -143,6 +143,16 @@ def test_a_quote_without_what_was_asked_for_is_offered_as_the_closest_passage(re
     done = check_answer("What is the GTM meeting phone number?", "555 [1].", [1], hits, real_embedder)
     assert not done.verified and done.answer.startswith("Your documents say: “"), done.answer
     assert "224-3318" in done.answer
+
+
+def test_a_who_question_is_not_answered_with_the_person_it_asks_about():
+    """Development set e18: the reception's hostess is not its first guest, however the translation spells her."""
+    q = "Who was the first guest to arrive at Anna Pavlovna's reception?"
+    assert misfit(q, "Anna Pávlovna Schérer [2, 3].") == "it names whom the question is about"
+    assert misfit(q, "Prince Vasíli Kurágin [1].") == ""
+    assert misfit("Who is the CEO of Acme?", "Acme CEO John Smith.") == ""  # someone new beside the company
+    assert misfit("Who had trouble starting apache2?", "He did.") == "a who-question needs a name"
+    assert words("Pávlovna Schérer's") == ["pavlovna", "scherer"]
 
 
 def test_a_how_many_question_is_not_answered_with_a_postcode(real_embedder):
