@@ -20,6 +20,8 @@ so the timings in those runs are pessimistic; the quality columns are not affect
 | + the sender's From: field as evidence, the sender only for a sentence the writer speaks in, a neighbouring line is no stray (Gemma) | – | – | – | – | 32/50 / 34/50 |
 | + a quote keeps the sentence after the best one (MAX_QUOTE_CHARS) (Gemma, 150 q, load ~5-8) | 0.229 | 0.640 | 0.813 | 0.793 | 34/50 / 35/50, refusals 6/6, verified-but-wrong 6 |
 | + an answer that no single sentence says is not verified (HOLDER_RANKS) (Gemma, 150 q, load ~3) | 0.223 | 0.733 | 0.827 | 0.820 | 35/50 / 35/50, refusals 6/6, verified-but-wrong 3 |
+| + a sentence of overlapping chunks once, a quoted definition with its term, a who-answer naming the person asked about rejected (Gemma, 150 q, load ~1.5) | 0.214 | 0.753 | 0.840 | 0.827 | 33/50 / 35/50, refusals 6/6, verified-but-wrong 4 |
+| rejected: five focus sentences instead of six (Gemma, 150 q, load ~1.5; first token 843 vs 956 ms) | 0.215 | 0.747 | 0.827 | 0.813 | 32/50 / 35/50, verified-but-wrong 6 |
 | rejected: copy-constrained decoding (a logits processor that lets the model only copy spans of its sources) | – | – | – | – | 20/50 (against 27/50 without) |
 """
 from __future__ import annotations
