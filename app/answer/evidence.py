@@ -155,8 +155,12 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
 
     cos = np.zeros(n, dtype=np.float32)
     a_cos = np.zeros(n, dtype=np.float32)
-    keep = list(range(n))  # every sentence is embedded; see EMBEDDING_ALL
-    if embedder is not None:
+    a_hits = [_overlap(a_terms, ts, idf) if a_terms else 0.0 for ts in terms_of]
+    # every sentence is embedded (see EMBEDDING_ALL) but a header line that does not hold the answer: it is dropped
+    # below, so its vector would never be used (an email chunk's Subject/From/To/Date lines, and before the model
+    # has answered, all of them)
+    keep = [j for j in range(n) if cands[j][1].kind != "header" or a_hits[j] >= 0.5]
+    if embedder is not None and keep:
         texts = [cands[j][2] for j in keep]
         extra = [question] if question_vec is None else []
         if answer:
@@ -169,7 +173,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
             a_cos[keep] = svecs @ vecs[len(extra) - 1]
     out: list[Candidate] = []
     for j, ((i, span, text), ts) in enumerate(zip(cands, terms_of)):
-        a_hit = _overlap(a_terms, ts, idf) if a_terms else 0.0
+        a_hit = a_hits[j]
         if span.kind == "header" and a_hit < 0.5:
             continue  # a header line only supports an answer it contains
         score = W_COSINE * float(cos[j]) + W_OVERLAP * _overlap(q_terms, ts, idf) - W_RANK * i / max(1, len(hits))
