@@ -282,3 +282,25 @@ def test_a_quoted_definition_brings_the_term_it_defines(real_embedder):
     hits = [make_hit("Lighthouse maintenance\n\nThe lamp is cleaned every spring by the keeper's crew.", n=1)]
     done = check_answer("When is the lamp cleaned?", "In winter.", [], hits, real_embedder)
     assert "Lighthouse maintenance" not in done.answer, done.answer
+
+
+def test_an_answer_is_measured_against_the_best_sentence_not_a_heading(real_embedder):
+    """Development set d16 (the two chunks of wasteland.epub it retrieved): the poem's title outscores every
+    sentence for "…dedicate The Waste Land?", and the dedication line that holds the right answer sat too far below
+    it to be verified."""
+    from app.answer.answering import strays_from_the_evidence
+
+    title = ('The Waste Land\n\nT.S. Eliot\n\n"Nam Sibyllam quidem Cumis ego ipse oculis meis vidi in ampulla '
+             'pendere, et cum illi pueri dicerent: Σίβυλλα τί ϴέλεις ; respondebat illa: άποϴαγεῖγ ϴέλϣ ."\n\n'
+             'For Ezra Pound: il miglior fabbro')
+    notes = ('NOTES ON "THE WASTE LAND"\n\nNot only the title, but the plan and a good deal of the incidental '
+             "symbolism of the poem were suggested by Miss Jessie L. Weston's book on the Grail legend: From Ritual "
+             "to Romance\n\nIndeed, so deeply am I indebted, Miss Weston's book will elucidate the difficulties of "
+             "the poem much better than my notes can do; and I recommend it (apart from the great interest of the "
+             "book itself) to any who think such elucidation of the poem worth the trouble.")
+    hits = [make_hit(title, title="The Waste Land", n=1), make_hit(notes, title="The Waste Land", n=2)]
+    q = "To whom did T.S. Eliot dedicate The Waste Land?"
+    ranked = rank_sentences(q, hits, real_embedder)
+    holder = next(c for c in ranked if "Ezra Pound" in c.text)
+    assert len(ranked[0].text.split()) < 6 and ranked[0].score - holder.score > 0.3, "the premise: a heading first"
+    assert not strays_from_the_evidence("To the poet Ezra Pound.", ranked, hits)
