@@ -65,7 +65,8 @@ def print_index_summary(report: IndexReport, out: TextIO) -> None:
         f"{'Cancelled' if report.cancelled else 'Done'} in {report.elapsed_s:.1f} s: {c.get('indexed', 0)} indexed, "
         f"{c.get('unchanged', 0)} unchanged, {c.get('skipped', 0)} skipped, {c.get('error', 0)} errors, "
         f"{c.get('removed', 0)} removed; {report.chunks_written} chunks written"
-        + (f"; {report.ocr_pages} pages read by OCR" if getattr(report, "ocr_pages", 0) else "") + ".\n"
+        + (f"; {report.ocr_pages} page{'' if report.ocr_pages == 1 else 's'} read by OCR"
+           if getattr(report, "ocr_pages", 0) else "") + ".\n"
     )
     for label, items in (("Skipped", report.of("skipped")), ("Errors", report.of("error"))):
         if items:

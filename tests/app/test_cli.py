@@ -93,3 +93,16 @@ def test_data_dir_flag_relocates_everything(tmp_path, real_embedder, capsys):
     assert main(["--data-dir", str(target), "index", str(doc)]) == 0
     assert (target / "index").is_dir()
     assert oct((target).stat().st_mode & 0o777) == "0o700"
+
+
+def test_index_summary_counts_one_ocr_page_in_the_singular():
+    """What the user is told reads right: "1 page read by OCR", "3 pages read by OCR"."""
+    import io
+
+    from app.cli.output import print_index_summary
+    from indexer.progress import IndexReport
+
+    for pages, words in ((1, "; 1 page read by OCR."), (3, "; 3 pages read by OCR."), (0, "chunks written.")):
+        out = io.StringIO()
+        print_index_summary(IndexReport((), 1.0, 5, counts={"indexed": 1}, ocr_pages=pages), out)
+        assert words in out.getvalue(), out.getvalue()
