@@ -164,7 +164,8 @@ def answer(question: str, *, retriever: Retriever, llm: AnswerModel,
     run = getattr(llm, "last_timings", None)
     if run is not None:
         timings.update(ttft_ms=run.ttft_ms, gen_total_ms=run.total_ms, tokens=run.tokens,
-                       tokens_per_s=run.tokens_per_s, prompt_tokens=run.prompt_tokens, stopped=run.stopped)
+                       tokens_per_s=run.tokens_per_s, prompt_tokens=run.prompt_tokens, stopped=run.stopped,
+                       threads=getattr(run, "threads", 0))
     text, cited = clean_citations("".join(pieces), len(prompt.hits))
     if text and not cancelled and getattr(run, "stopped", "") == "stop_sequence" and text[-1] not in ".!?]":
         text += "."  # a line-break stop: end the sentence

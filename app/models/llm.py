@@ -211,6 +211,7 @@ class Timings:
     total_ms: float = 0.0
     tokens_per_s: float = 0.0
     stopped: str = ""  # "eos", "stop_sequence", "length", "cancelled"
+    threads: int = 0  # llama.cpp threads this answer ran on (threads_for_now decides per answer)
 
 
 class LocalLLM:
@@ -372,7 +373,7 @@ class LocalLLM:
             self.last_timings = Timings(
                 prompt_tokens=len(tokens), tokens=produced, ttft_ms=ttft * 1000, total_ms=total * 1000,
                 tokens_per_s=(produced - 1) / gen_time if produced > 1 and gen_time > 0 else 0.0,
-                stopped=reason)
+                stopped=reason, threads=self._threads)
 
     def complete(self, prompt: Prompt, **kwargs) -> str:
         """The whole answer at once (tests, query rewriting)."""

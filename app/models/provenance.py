@@ -14,7 +14,7 @@ class Provenance:
     author: str  # as the package metadata states it
     license: str  # as the package metadata states it ("" = none stated)
     weights_license: str  # the license of the weights themselves
-    sha256: str  # of the GGUF Cove loads
+    sha256: str  # of the GGUF as shipped (the bundled Gemma is re-encoded from it once verified)
     source: str
     license_ok: bool
     note: str
@@ -33,7 +33,8 @@ GEMMA = Provenance(
     license_ok=False,
     note="The package metadata names no person or organisation as author and has no License field; the weights "
          "are under the Gemma Terms of Use (not an OSI license: use restrictions, terms must be passed on). "
-         "Decision for the lead.")
+         "Decision for the lead. Cove loads an F16 re-encoding (token table Q8_0) written from this verified file "
+         "on first use (faster prompt evaluation, same weights to within rounding; app/models/requantize.py).")
 
 SMOLLM2 = Provenance(
     key="smollm2", model="SmolLM2-135M-Instruct, Q4_1",

@@ -1,6 +1,7 @@
 """The bundled model's one-time assembly, GGUF metadata without loading, and LocalLLM streaming on the real model."""
 from __future__ import annotations
 
+import json
 import struct
 import threading
 import time
@@ -15,34 +16,51 @@ from app.models.llm import GGUFError, model_info, read_gguf_metadata, resolve_pr
 # bundled model -------------------------------------------------------------------------------------------------------
 def test_bundled_model_is_assembled_once_and_not_rehashed(cove_data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     path = bundled_model.bundled_model_path()
-    assert path.parent == cove_data_dir / "models" and path.stat().st_size > 100_000_000
-    assert not list(path.parent.glob("*.partial"))
+    source = bundled_model.bundled_source_path()
+    assert path.parent == source.parent == cove_data_dir / "models" and path.stat().st_size > 100_000_000
+    assert not list(path.parent.glob(".*partial"))
+    assert bundled_model._sha256(source) == bundled_model._package().EXPECTED_SHA256
+    assert model_info(path).file_type == bundled_model.RUNTIME_TYPE and model_info(source).file_type == "Q4_K_M"
+    assert bundled_model.is_bundled(path) and bundled_model.is_bundled(source)
+    assert resolve_prompt_style(model_info(path)) == "completion"
 
-    def no_hashing(_p):
-        raise AssertionError("hashed again although size and mtime are unchanged")
+    def no_work(*_a, **_k):
+        raise AssertionError("hashed or re-encoded again although size and mtime are unchanged")
 
-    monkeypatch.setattr(bundled_model, "_sha256", no_hashing)
+    monkeypatch.setattr(bundled_model, "_sha256", no_work)
+    monkeypatch.setattr(bundled_model.subprocess, "run", no_work)
     assert bundled_model.bundled_model_path() == path
 
 
-def test_bundled_model_damaged_file_is_reassembled(cove_data_dir: Path):
-    path = bundled_model.bundled_model_path()
+def _damage(path: Path) -> None:
     with path.open("r+b") as f:  # flip bytes in place and truncate: size and mtime change
         f.seek(1000)
         f.write(b"\x00" * 64)
         f.truncate(path.stat().st_size - 10)
+
+
+def test_bundled_model_damaged_file_is_reassembled(cove_data_dir: Path):
+    path = bundled_model.bundled_model_path()
+    source = bundled_model.bundled_source_path()
+    good = bundled_model._sha256(path)
+    _damage(source)
+    _damage(path)
     again = bundled_model.bundled_model_path()
     assert again == path
-    assert bundled_model._sha256(path) == bundled_model._package().EXPECTED_SHA256
+    assert bundled_model._sha256(source) == bundled_model._package().EXPECTED_SHA256
+    assert bundled_model._sha256(path) == good  # re-derived from the repaired source, byte for byte
+    assert json.loads(Path(f"{path}.verified.json").read_text())["sha256"] == good
 
 
 def test_bundled_model_stale_partial_is_removed(cove_data_dir: Path):
     models = cove_data_dir / "models"
     models.mkdir(parents=True)
-    stale = models / f".{bundled_model._package().MODEL_NAME}.12345.partial"
-    stale.write_bytes(b"half a model")
+    name = bundled_model._package().MODEL_NAME
+    stale = [models / f".{name}.12345.partial", models / f".{bundled_model._runtime_name(name)}.12345.partial"]
+    for f in stale:
+        f.write_bytes(b"half a model")
     bundled_model.bundled_model_path()
-    assert not stale.exists()
+    assert not any(f.exists() for f in stale)
 
 
 # GGUF metadata -------------------------------------------------------------------------------------------------------
@@ -84,7 +102,7 @@ def test_not_a_gguf_is_refused(tmp_path: Path):
 
 def test_bundled_model_info_is_a_base_model(bundled_path: Path):
     info = model_info(bundled_path)
-    assert info.architecture == "gemma3" and info.file_type == "Q4_K_M"
+    assert info.architecture == "gemma3" and info.file_type == bundled_model.RUNTIME_TYPE
     assert info.context_length == 32768
     assert not info.has_chat_template  # the 270M base GGUF ships no chat template
     assert resolve_prompt_style(info) == "completion"

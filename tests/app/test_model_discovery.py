@@ -29,13 +29,23 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def stores(home: Path, bundled_path: Path, smol_path: Path) -> dict[str, Path]:
+def shipped_path(bundled_path: Path) -> Path:
+    """The bundled Gemma as its package ships it (Q4_K_M), assembled beside the re-encoded file Cove loads."""
+    from app.models.bundled_model import _package
+
+    path = bundled_path.with_name(_package().MODEL_NAME)
+    assert path.is_file(), path
+    return path
+
+
+@pytest.fixture
+def stores(home: Path, shipped_path: Path, smol_path: Path) -> dict[str, Path]:
     """Ollama holds SmolLM2 (instruct), LM Studio holds Gemma 3 (base)."""
     from app.models.bundled_smollm2 import EXPECTED_SHA256
 
     return {
         "ollama": ollama_model(home, smol_path, "smollm2", "135m", EXPECTED_SHA256),
-        "lmstudio": lmstudio_model(home, bundled_path, "lmstudio-community", "gemma-3-270m-GGUF",
+        "lmstudio": lmstudio_model(home, shipped_path, "lmstudio-community", "gemma-3-270m-GGUF",
                                    "gemma-3-270m-Q4_K_M.gguf"),
     }
 
@@ -45,7 +55,7 @@ def _by_source(cat: Any) -> dict[str, Any]:
 
 
 def test_finds_ollama_and_lmstudio_models_with_header_details(stores: dict[str, Path], smol_path: Path,
-                                                              bundled_path: Path) -> None:
+                                                              shipped_path: Path) -> None:
     from app.models.catalog import build_catalog
     from app.settings import Settings
 
@@ -60,18 +70,18 @@ def test_finds_ollama_and_lmstudio_models_with_header_details(stores: dict[str, 
     assert (smol.params, smol.params_count, smol.size_bytes) == ("135M", 135_000_000, smol_path.stat().st_size)
     assert gemma.store_label == "lmstudio-community/gemma-3-270m-GGUF"
     assert (gemma.architecture, gemma.quant, gemma.context_length, gemma.chat) == ("gemma3", "Q4_K_M", 32768, False)
-    assert gemma.params == "270M" and gemma.real_path == str(bundled_path.resolve())
+    assert gemma.params == "270M" and gemma.real_path == str(shipped_path.resolve())
     assert smol.usable and gemma.usable
     # the memory estimate is the file plus a KV cache for the configured context: more than the file, far below 1 GB
     assert smol.size_bytes < smol.needed_bytes < 1_000_000_000
 
 
 def test_discovery_writes_nothing_into_the_stores(stores: dict[str, Path], home: Path, smol_path: Path,
-                                                  bundled_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+                                                  shipped_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from app.cli import main
 
     before = snapshot(home)
-    targets = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (smol_path, bundled_path)}
+    targets = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (smol_path, shipped_path)}
     assert main(["models"]) == 0 and main(["models", "--json"]) == 0
     capsys.readouterr()
     assert snapshot(home) == before
