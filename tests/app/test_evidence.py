@@ -324,3 +324,39 @@ def test_an_answer_is_measured_against_the_best_sentence_not_a_heading(real_embe
     holder = next(c for c in ranked if "Ezra Pound" in c.text)
     assert len(ranked[0].text.split()) < 6 and ranked[0].score - holder.score > 0.3, "the premise: a heading first"
     assert not strays_from_the_evidence("To the poet Ezra Pound.", ranked, hits)
+
+
+def test_sentence_vectors_are_kept_between_questions_and_bounded(real_embedder):
+    """A second question about the same passages embeds only itself; the shared store forgets the oldest first."""
+    from app.answer import evidence
+
+    class Counting:
+        id = "counting-test-embedder"
+
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        def embed(self, texts):
+            self.texts.extend(texts)
+            return real_embedder.embed(texts)
+
+    evidence.SHARED_SENTENCE_VECTORS.clear()
+    hits = [make_hit("The lighthouse was built in 1852. Its keeper was Ann Grey. It was rebuilt after a storm.", n=1)]
+    emb = Counting()
+    first = rank_sentences("When was the lighthouse built?", hits, emb, cache={})
+    assert len(emb.texts) == 4  # the question and three sentences
+    emb.texts.clear()
+    again = rank_sentences("Who kept the lighthouse?", hits, emb, cache={})
+    assert emb.texts == ["Who kept the lighthouse?"]
+    evidence.SHARED_SENTENCE_VECTORS.clear()
+    fresh = rank_sentences("Who kept the lighthouse?", hits, real_embedder, cache={})
+    assert [(c.text, round(c.score, 5)) for c in again] == [(c.text, round(c.score, 5)) for c in fresh]
+    assert first[0].text == "The lighthouse was built in 1852."
+
+    small = evidence.SentenceVectors(2)
+    for i, text in enumerate(("a", "b", "c")):
+        small.put(small.key(emb, text), real_embedder.embed([text])[0])
+    assert small.get(small.key(emb, "a")) is None and small.get(small.key(emb, "c")) is not None
+    other = Counting()
+    other.id = "another-embedder"
+    assert small.get(small.key(other, "c")) is None  # vectors of one embedder never serve another
