@@ -27,27 +27,30 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from app.answer.record import cli_notice, evidence_json, flat, source_line, verdict_of
-    from app.answer.answering import Done, Retrieved, Token
-    from app.answer.assistant import Assistant
-    from app.cli import hit_json
     from app.cli.errors import UsageError
-    from app.core import CoveCore
-    from app.resident.client import RemoteAsk, request
+    from app.cli.mail import mail_filter_kwargs
+    from app.resident.client import request
 
     if args.k is not None and args.k < 1:
         raise UsageError("-k must be at least 1")
     if args.model and not os.path.isfile(args.model):
         raise UsageError(f"--model: no such file: {args.model}")
-    from app.cli.mail import mail_filter_kwargs
 
     filters = {k: v for k, v in mail_filter_kwargs(args).items() if k != "email_only"}
     scope = [os.path.abspath(os.path.expanduser(s)) for s in args.scope] if args.scope else None
     stop = threading.Event()
-    # issue 12: a resident Cove (`cove serve`, the app) answers with its warm model; --model means this process's own
+    # issue 12: a resident Cove (`cove serve`, the app) answers with its warm model; --model means this process's own.
+    # The question goes out before the answer modules are imported (~0.1 s), so that happens while the server works.
     remote = None if args.model else request("ask", {
         "question": args.question, "k": args.k, "scope": scope, "email": args.email, "filters": filters,
         "follow_up": args.follow_up, "conversation": args.conversation})
+    from app.answer.answering import Done, Retrieved, Token
+    from app.answer.assistant import Assistant
+    from app.answer.record import cli_notice, evidence_json, flat, source_line, verdict_of
+    from app.cli import hit_json
+    from app.core import CoveCore
+    from app.resident.client import RemoteAsk
+
     if remote is not None:
         assistant: Any = RemoteAsk(remote)
         events = assistant.events()
@@ -80,7 +83,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 130
     assert done is not None
     timings = {k: (round(v, 1) if isinstance(v, float) else v) for k, v in done.timings.items()
-               if k in ("retrieve_ms", "ttft_ms", "total_ms", "tokens", "tokens_per_s")}
+               if k in ("retrieve_ms", "select_ms", "ttft_ms", "verify_ms", "total_ms", "tokens", "tokens_per_s",
+                        "prompt_tokens", "threads")}
     sources = [s for s in done.sources if s.cited] or list(done.sources)
     if args.json:
         out = {"answer": done.answer, "verified": done.verified, "not_found": done.not_found,
