@@ -102,14 +102,19 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--no-focus", action="store_true", help="also measure whole chunks in the prompt (the old path)")
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
+    ap.add_argument("--backend", choices=("onnx-int8", "torch"), default="onnx-int8",
+                    help="embedder for the index, the question and the sentences (onnx-int8 is what `cove` runs; "
+                         "figures before 2026-12-01 were taken with torch)")
     args = ap.parse_args(argv)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
     import app  # noqa: F401
     from app.models.bundled_model import bundled_model_path
     from app.models.llm import LocalLLM
+    from tests.benchmarks import bench_retrieval
     from tests.benchmarks.bench_retrieval import build
     from tests.benchmarks.qa_data import load_squad
 
+    bench_retrieval.BACKEND = args.backend
     docs, questions = load_squad()
     _, searcher = build(Path(args.workdir), "squad", {f"{t}.md": text for t, text in docs.items()})
     sample = random.Random(11).sample(questions, args.questions)
@@ -127,7 +132,8 @@ def main(argv: list[str]) -> int:
                 f"{key}={value:.3f}" for key, value in r.items() if isinstance(value, float)), file=sys.stderr)
         llm.close()
     n = len(sample)
-    print(f"\nSQuAD v1.1 dev, {n} sampled questions (seed 11), k={args.k}, product path (cove ask)\n")
+    print(f"\nSQuAD v1.1 dev, {n} sampled questions (seed 11), k={args.k}, product path (cove ask), embedder "
+          f"{args.backend}, load average {os.getloadavg()[0]:.2f} (2 cores)\n")
     print("| model | exact match | F1 | answer holds gold | answer or evidence holds gold | cited source holds gold |"
           " verified | not found | TTFT p50 (model) | first token p50 (from question) | s/question |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -137,14 +137,14 @@ def model_path(spec: str) -> str:
     return spec
 
 
-def build_index(workdir: Path, files: list[Path]):  # type: ignore[no-untyped-def]
-    from indexer.embedding import SentenceTransformerEmbedder
+def build_index(workdir: Path, files: list[Path], backend: str = "onnx-int8"):  # type: ignore[no-untyped-def]
+    from indexer.embedders import make_embedder
     from indexer.pipeline import Indexer
     from indexer.retrieval import Searcher
     from indexer.store import Store
 
-    embedder = SentenceTransformerEmbedder(batch_size=64)
-    store = Store(workdir / "index", embedder.id, embedder.dim)
+    embedder = make_embedder(backend, workdir / "models", batch_size=64, notify=lambda m: print(m, file=sys.stderr))
+    store = Store(workdir / ("index" if backend == "torch" else f"index-{backend}"), embedder.id, embedder.dim)
     started = time.perf_counter()
     report = Indexer(store, embedder).index_paths([str(f) for f in files], remove_missing=False)
     secs = time.perf_counter() - started
@@ -281,6 +281,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--answer-tokens", type=int, default=None, help="default: settings max_answer_tokens")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 for a reproducible run (the app uses 0.1)")
     ap.add_argument("--no-focus", action="store_true", help="whole chunks in the prompt instead of focused sentences")
+    ap.add_argument("--backend", choices=("onnx-int8", "torch"), default="onnx-int8",
+                    help="embedder (onnx-int8 is what `cove` runs; figures before 2026-12-01 were taken with torch)")
     ap.add_argument("--devset", default=None, help="questions file (default: tests/benchmarks/devset.jsonl)")
     args = ap.parse_args(argv)
     os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
@@ -296,7 +298,7 @@ def main(argv: list[str]) -> int:
         questions = [q for q in questions if q["id"] in wanted]
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    searcher, index_secs = build_index(workdir, files)
+    searcher, index_secs = build_index(workdir, files, args.backend)
     settings = shipped_settings()
     path = model_path(args.model)
     llm = LocalLLM(path, n_ctx=int(settings.get("n_ctx", 4096)))
@@ -311,7 +313,8 @@ def main(argv: list[str]) -> int:
     load_after = os.getloadavg()
     modes = sorted({r["evidence_mode"] for r in rows if r["answerable"]})
     header = (f"Answer development set ({code_state()}): {len(rows)} questions over {len(files)} corpus files "
-              f"({searcher.store.chunk_count()} chunks), model {llm.name} ({llm.prompt_style}), k={k}, "
+              f"({searcher.store.chunk_count()} chunks), embedder {args.backend}, model {llm.name} "
+              f"({llm.prompt_style}), k={k}, "
               f"max {tokens} answer tokens, temperature {args.temperature}"
               f"{', whole chunks' if args.no_focus else ''}; {secs / max(len(rows), 1):.1f} s/question; "
               f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores); "
