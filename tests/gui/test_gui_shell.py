@@ -98,7 +98,9 @@ def test_model_picker_shows_what_the_gguf_says(qtbot: Any, make_controller: Any,
     picker = ctl.window.picker
     qtbot.waitUntil(lambda: picker.loaded_info is not None, timeout=120_000)
     text = picker.info_label.text()
-    assert "Q4_K_M" in text and "MB" in text and "32,768-token context" in text
+    from app.models.bundled_model import RUNTIME_TYPE
+
+    assert RUNTIME_TYPE in text and "MB" in text and "32,768-token context" in text
     assert picker.combo.currentText().startswith("Gemma 3 270m")
     # a dropped .gguf becomes the model, loaded in the chat worker (the UI keeps running)
     from tests.gui.conftest import drop_files
