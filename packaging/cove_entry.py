@@ -8,6 +8,10 @@ if __name__ == "__main__":
         from indexer.parse_worker import main as parse_worker
 
         sys.exit(parse_worker(int(sys.argv[2])))
+    if sys.argv[1:2] == ["--cove-requantize"]:  # app/models/bundled_model.py re-encodes the bundled model like this
+        from app.models.requantize import main as requantize
+
+        sys.exit(requantize(sys.argv[2:]))
     from app.cli import main
 
     sys.exit(main())

@@ -89,12 +89,26 @@ def _assemble_atomically(target: Path, expected: str) -> None:
 
 
 def _clean_stale_partials(directory: Path, name: str) -> None:
-    """A process killed mid-assembly leaves `.NAME.PID.partial`; drop any left over."""
+    """A process killed mid-assembly leaves `.NAME.PID.partial`; drop any left over — but not one that a running
+    process (the app while `cove ask` starts, say) is still writing."""
     for stale in directory.glob(f".{name}.*.partial"):
+        pid = stale.name[len(name) + 2:-len(".partial")]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
         try:
             stale.unlink()
         except OSError:
             pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def bundled_source_path() -> Path:
@@ -135,7 +149,9 @@ def _derive_atomically(source: Path, runtime: Path, source_sha: str) -> None:
     tmp = runtime.with_name(f".{runtime.name}.{os.getpid()}.partial")
     try:
         tmp.unlink(missing_ok=True)
-        done = subprocess.run([sys.executable, "-m", "app.models.requantize", str(source), str(tmp), RUNTIME_TYPE,
+        frozen = getattr(sys, "frozen", False)  # the PyInstaller bundle: its entry point knows this flag
+        cmd = [sys.executable, "--cove-requantize"] if frozen else [sys.executable, "-m", "app.models.requantize"]
+        done = subprocess.run([*cmd, str(source), str(tmp), RUNTIME_TYPE,
                                *(["--keep-embeddings-q8"] if RUNTIME_KEEPS_Q8_EMBEDDINGS else [])],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace",
                               cwd=str(Path(__file__).resolve().parents[2]))

@@ -40,6 +40,11 @@ def requantize(source: str, target: str, ftype: str, keep_embeddings_q8: bool = 
         raise SystemExit(f"llama.cpp could not re-encode {source} as {ftype} (code {rc})")
 
 
+def main(argv: list[str]) -> int:
+    src, dst, kind = argv[:3]
+    requantize(src, dst, kind, keep_embeddings_q8="--keep-embeddings-q8" in argv[3:])
+    return 0
+
+
 if __name__ == "__main__":
-    src, dst, kind = sys.argv[1:4]
-    requantize(src, dst, kind, keep_embeddings_q8="--keep-embeddings-q8" in sys.argv[4:])
+    sys.exit(main(sys.argv[1:]))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import threading
 import time
@@ -53,14 +54,44 @@ def test_bundled_model_damaged_file_is_reassembled(cove_data_dir: Path):
 
 
 def test_bundled_model_stale_partial_is_removed(cove_data_dir: Path):
+    import subprocess
+    import sys
+
     models = cove_data_dir / "models"
     models.mkdir(parents=True)
     name = bundled_model._package().MODEL_NAME
-    stale = [models / f".{name}.12345.partial", models / f".{bundled_model._runtime_name(name)}.12345.partial"]
-    for f in stale:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process that was killed mid-assembly: its pid no longer runs
+    runtime = bundled_model._runtime_name(name)
+    stale = [models / f".{name}.{gone.pid}.partial", models / f".{runtime}.{gone.pid}.partial"]
+    busy = models / f".{runtime}.{os.getppid()}.partial"  # another Cove still writing
+    for f in [*stale, busy]:
         f.write_bytes(b"half a model")
     bundled_model.bundled_model_path()
     assert not any(f.exists() for f in stale)
+    assert busy.exists()
+
+
+def test_bundled_model_is_re_encoded_by_the_bundle_itself_when_frozen(cove_data_dir: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    """In the PyInstaller bundle sys.executable is Cove itself: packaging/cove_entry.py dispatches --cove-requantize."""
+    import subprocess
+    import sys
+
+    bundled_model.bundled_source_path()
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "stopped by the test")
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(bundled_model.subprocess, "run", fake_run)
+    with pytest.raises(OSError, match="could not prepare the bundled model"):
+        bundled_model.bundled_model_path()
+    assert seen[0][:2] == [sys.executable, "--cove-requantize"] and seen[0][4] == bundled_model.RUNTIME_TYPE
+    entry = (Path(__file__).resolve().parents[2] / "packaging" / "cove_entry.py").read_text()
+    assert '"--cove-requantize"' in entry and "app.models.requantize import main" in entry
 
 
 # GGUF metadata -------------------------------------------------------------------------------------------------------
