@@ -13,6 +13,15 @@ from dataclasses import dataclass
 
 HEADER_FIELDS = ("Subject", "From", "To", "Cc", "Date", "Attachments", "Sent", "Reply-To")
 _HEADER_LINE = re.compile(r"^(?:%s):\s" % "|".join(HEADER_FIELDS))
+# A reply's quoted header block inside the body ("-----Original Message-----", then From:/Sent:/To:/Subject: lines,
+# or Outlook's block without the marker line): development set e11 quoted "-----Original Message----- From: Milan
+# Jelinek <…> Sent: Wednesday, August 25, 2021 1:16 PM To: …" as what the documents say.
+_REPLY_MARK = re.compile(r"^\s*-{2,}\s*(?:original message|forwarded message|begin forwarded message)\s*-*\s*:?\s*$",
+                         re.I)
+# The same block flattened onto one line by the mail parser: a sentence that starts with the marker, or with
+# "From: …" followed by "Sent:"/"Date:", is a header too.
+_QUOTED_HEADERS = re.compile(r"-{2,}\s*(?:original message|forwarded message|begin forwarded message)|"
+                             r"From:\s[^\n]{0,200}?\s(?:Sent|Date):\s", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•]\s|\d{1,3}[.)]\s|#{1,6}\s|\|)")
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by white space and an upper-case letter, digit,
 # quote or bracket. What may not end one: an initial ("Jack M. Nilles"), a known abbreviation ("e.g. the"), a
@@ -87,12 +96,20 @@ def _segments(text: str) -> list[Span]:
             spans.append(Span(cur[0][0], cur[-1][1], cur_kind))
         cur = []
 
-    for s, e in lines:
+    for i, (s, e) in enumerate(lines):
         line = text[s:e]
         if not line.strip():
             flush()
             in_headers = False
             continue
+        if _REPLY_MARK.match(line):
+            flush()
+            spans.append(Span(s, e, "header"))
+            in_headers = True  # the quoted From:/Sent:/To: lines that follow are headers too
+            continue
+        if not in_headers and line.startswith("From: ") and i + 1 < len(lines) and \
+                _HEADER_LINE.match(text[lines[i + 1][0]:lines[i + 1][1]]):
+            in_headers = True  # Outlook's quoted block: "From: …" then "Sent: …" without a marker line
         if in_headers and _HEADER_LINE.match(line):
             flush()
             spans.append(Span(s, e, "header"))
@@ -138,7 +155,8 @@ def split_sentences(text: str) -> list[Span]:
                     out.append(Span(s2, e2, seg.kind))
                 a, _ = _trim(text, cut, b)
             if b > a:
-                out.append(Span(a, b, seg.kind))
+                quoted = seg.kind == "text" and _QUOTED_HEADERS.match(text, a) is not None
+                out.append(Span(a, b, "header" if quoted else seg.kind))
     return out
 
 

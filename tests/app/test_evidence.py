@@ -59,6 +59,21 @@ def test_quoted_reply_lines_are_marked_and_long_runs_are_cut():
     assert max(s.end - s.start for s in spans) <= 400
 
 
+def test_a_quoted_reply_header_block_in_the_body_is_a_header():
+    """Development set e11 quoted "-----Original Message----- From: Milan Jelinek <…> Sent: …" as the answer."""
+    flat = ("Best regards Imre\n-----Original Message----- From: Milan Jelinek <Milan.Jelinek@USherbrooke.ca> Sent: "
+            "Wednesday, August 25, 2021 1:16 PM To: Imre Varga <ivarga@qti.qualcomm.com>;")
+    assert [k for k, _ in _texts(flat)] == ["text", "header"]
+    block = ("Thanks, fine by me.\n\n-----Original Message-----\nFrom: Milan Jelinek <mj@example.org>\n"
+             "Sent: Wednesday, August 25, 2021 1:16 PM\nSubject: Re: Draft\n\nWe will check it at VoiceAge "
+             "Corporation this week.\n\nFrom: Someone Else <x@example.org>\nSent: Monday\n\nOlder text.")
+    kinds = _texts(block)
+    assert [k for k, _ in kinds] == ["text", "header", "header", "header", "header", "text", "header", "header", "text"]
+    assert ("text", "We will check it at VoiceAge Corporation this week.") in kinds
+    prose = "We moved.\n\nFrom: the start of the week, the office opens at 9.\nIt closes at 5."
+    assert [k for k, _ in _texts(prose)] == ["text", "text", "text"]  # prose that starts "From:" is no header
+
+
 # selection -----------------------------------------------------------------------------------------------------------
 def test_header_lines_are_not_evidence_for_the_question_alone(real_embedder):
     hit = make_hit(EMAIL, kind="email", sender="Jack M. Nilles", subject="Failure to start apache2 after SSL cert update.")
