@@ -49,6 +49,9 @@ W_TYPE = 0.1
 # A sentence with more than 3 % markup characters (<>{}=|\+) scores 0.7×: development set top-1 28 → 29 and top-6
 # 39 → 41 of 50 (a Maven patch line was quoted as the answer to "Which Apache version…?"); SQuAD unchanged (147/200).
 MARKUP_DENSITY, MARKUP_PENALTY = 0.03, 0.7
+# Measured and rejected (2026-12-01, onnx-int8, gold in the top 1/3/6 sentences; SQuAD 200 q / development set 50 q):
+# as now 149/171/180 / 29/35/41; embedding "title: sentence" 153/173/178 / 28/36/40; the sentence with the one before
+# it 143/170/182 / 30/36/41; W_RANK 0.3, W_OVERLAP 0.5 or 1.5, W_TYPE 0.3 all within two questions either way.
 # EMBEDDING_ALL: embedding only the 16 sentences with most question words first was measured (60 SQuAD questions,
 # Gemma, load ~4): first token 1.55 s instead of 1.85 s, but F1 0.207 instead of 0.220 — every sentence is embedded.
 
