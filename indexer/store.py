@@ -11,12 +11,14 @@ Why these rules:
 from __future__ import annotations
 
 import logging
+import os
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -116,6 +118,29 @@ def sql_in(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({', '.join(sql_str(v) for v in vals)})"
 
 
+OPENING_LOCK = ".opening.lock"
+
+
+@contextmanager
+def _opening_lock(directory: Path) -> Iterator[None]:
+    """Processes opening one index take turns while its tables are checked or created. Without this, two processes
+    starting on a new index (the app's watcher and `cove index`) both created `meta`: "Table 'meta' already exists",
+    or one read the other's empty `meta` as a different embedder (tests/indexer/test_writer_lock.py, seen once in 627
+    tests). Held for milliseconds; where no lock file can be made (a read-only index), nothing is locked."""
+    try:
+        fd = os.open(directory / OPENING_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
+
+
 class Store:
     """Owns the LanceDB connection. Only the pipeline (the single writer) calls the mutating methods."""
 
@@ -130,12 +155,13 @@ class Store:
         # and forget deletes old versions, which a reader pinned to one would then fail to read (issue 13)
         self.db = lancedb.connect(str(self.directory), read_consistency_interval=timedelta(seconds=READ_CONSISTENCY_S),
                                   session=lance_session())
-        self._check_meta(rebuild_on_mismatch)
-        self.documents_table = self._open_or_create("documents", DOC_SCHEMA)
-        self._migrate()
-        # (issue 12) the chunks table's name is in meta: re-embedding builds `chunks_<hash>` and swaps it in
-        self.chunks_name = index_meta(self.directory).get("chunks_table", "chunks")
-        self.chunks_table = self._open_or_create(self.chunks_name, chunk_schema(dim))
+        with _opening_lock(self.directory):
+            self._check_meta(rebuild_on_mismatch)
+            self.documents_table = self._open_or_create("documents", DOC_SCHEMA)
+            self._migrate()
+            # (issue 12) the chunks table's name is in meta: re-embedding builds `chunks_<hash>` and swaps it in
+            self.chunks_name = index_meta(self.directory).get("chunks_table", "chunks")
+            self.chunks_table = self._open_or_create(self.chunks_name, chunk_schema(dim))
 
     # --- opening -------------------------------------------------------------------------------------------------
     def _table_names(self) -> set[str]:

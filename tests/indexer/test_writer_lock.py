@@ -191,3 +191,37 @@ def test_a_reader_in_another_process_keeps_working_across_a_forget_and_sees_new_
         scrub_store(writer.store)
     assert len(reader.load_documents()) == 4
     assert reader.chunks_table.search().limit(100).to_arrow().num_rows == reader.chunk_count() > 0
+
+
+OPENER = """
+import sys, time
+sys.path.insert(0, {repo!r})
+from indexer.store import Store
+from tests.conftest import FakeEmbedder
+emb = FakeEmbedder()
+start = float(sys.argv[1])
+while time.time() < start:
+    time.sleep(0.001)
+for d in sys.argv[2:]:
+    Store(d, emb.id, emb.dim)  # a new index: check or create meta, documents and chunks
+print("opened", flush=True)
+"""
+
+
+def test_processes_opening_a_new_index_at_once_all_succeed(tmp_path):
+    """The app's watcher and `cove index` may both open an index that does not exist yet: one of them failed with
+    "Table 'meta' already exists" before stores took turns while creating their tables (seen once in a CI run)."""
+    from indexer.store import Store
+
+    dirs = [str(tmp_path / f"index{i}") for i in range(4)]
+    start = time.time() + 4  # every process has imported LanceDB by then
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER.format(repo=str(REPO)), str(start), *dirs],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and "opened" in out, err[-2000:]
+    emb = FakeEmbedder()
+    for d in dirs:  # one meta row per key, and the index opens again as the same embedder's
+        store = Store(d, emb.id, emb.dim)
+        keys = [r["key"] for r in store.db.open_table("meta").to_arrow().to_pylist()]
+        assert sorted(keys) == sorted(set(keys)) and "embedder_id" in keys
