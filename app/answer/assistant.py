@@ -61,6 +61,17 @@ class Assistant:
 
         return bundled_model_path()
 
+    def model_needs_preparing(self) -> bool:
+        """True when the next load assembles and re-encodes the bundled model first (app/models/bundled_model.py)."""
+        if self.model_path or self.core.settings.get_str("model_path"):
+            return False
+        try:
+            from app.models.bundled_model import bundled_model_ready
+
+            return not bundled_model_ready()
+        except (ImportError, OSError):
+            return False
+
     @property
     def llm(self) -> LocalLLM:
         with self._lock:

@@ -61,6 +61,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.follow_up and conversation is None:
             recent = assistant.history.list_conversations()
             conversation = recent[0].id if recent else None
+        if assistant.model_needs_preparing():
+            from app.models.bundled_model import PREPARING_NOTICE
+
+            print(PREPARING_NOTICE, file=sys.stderr, flush=True)
         # Load the model while retrieval loads the embedder: the two cold starts overlap instead of adding up.
         threading.Thread(target=lambda: assistant.llm, name="cove-load-model", daemon=True).start()
         events = assistant.ask(args.question, conversation_id=conversation, k=args.k, scope=scope,

@@ -81,7 +81,10 @@ class ChatWorker(QObject):
 
     def _llm(self, request_id: str) -> LocalLLM:
         if self.loaded_path is None:
-            self.event.emit(request_id, Status("Loading the model…"))
+            from app.models.bundled_model import PREPARING_NOTICE
+
+            first = self._get_assistant().model_needs_preparing()
+            self.event.emit(request_id, Status(PREPARING_NOTICE if first else "Loading the model…"))
             return self._load(self._get_assistant().model_path)
         return self._get_assistant().llm
 

@@ -186,6 +186,16 @@ def bundled_model_path() -> Path:
         return runtime
 
 
+def bundled_model_ready() -> bool:
+    """Whether bundled_model_path() will return at once (the first call assembles and re-encodes for ~10 s, and the
+    CLI and the app say so first)."""
+    runtime = models_dir() / _runtime_name(_package().MODEL_NAME)
+    return runtime.exists() and _runtime_marker_matches(runtime, _package().EXPECTED_SHA256)
+
+
+PREPARING_NOTICE = "Preparing the bundled model for its first use (once, about 10 s)…"
+
+
 def is_bundled(path: str | Path) -> bool:
     """Whether a model path is the bundled base model (by file name; it gets the completion-style prompt)."""
     name = _package().MODEL_NAME

@@ -33,6 +33,19 @@ def test_bundled_model_is_assembled_once_and_not_rehashed(cove_data_dir: Path, m
     assert bundled_model.bundled_model_path() == path
 
 
+def test_the_first_use_of_the_bundled_model_is_announced(cove_data_dir: Path):
+    """`cove ask` and the app say "Preparing the bundled model…" before the ~10 s first load, and only then."""
+    from app.answer.assistant import Assistant
+    from app.core import CoveCore
+
+    assistant = Assistant(CoveCore())
+    assert not bundled_model.bundled_model_ready() and assistant.model_needs_preparing()
+    assert not Assistant(CoveCore(), model_path="/elsewhere/own.gguf").model_needs_preparing()
+    bundled_model.bundled_model_path()
+    assert bundled_model.bundled_model_ready() and not assistant.model_needs_preparing()
+    assert "once" in bundled_model.PREPARING_NOTICE
+
+
 def _damage(path: Path) -> None:
     with path.open("r+b") as f:  # flip bytes in place and truncate: size and mtime change
         f.seek(1000)
