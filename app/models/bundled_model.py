@@ -57,19 +57,20 @@ def _stat_key(path: Path) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _marker_matches(model: Path, expected: str) -> bool:
-    """True when the sidecar says this exact file (same size and mtime) was already hashed and matched."""
+def _marker_matches(model: Path, **wanted: str) -> bool:
+    """True when the sidecar says this exact file (same size and mtime) was already checked: every `wanted` field
+    (sha256 of the file, or source_sha256 of what it was derived from) matches."""
     try:
         marker = json.loads(_marker_path(model).read_text("utf-8"))
-        return marker.get("sha256") == expected and marker.get("stat") == _stat_key(model)
+        return all(marker.get(k) == v for k, v in wanted.items()) and marker.get("stat") == _stat_key(model)
     except (OSError, ValueError):
         return False
 
 
-def _write_marker(model: Path, sha: str) -> None:
+def _write_marker(model: Path, **fields: str) -> None:
     marker = _marker_path(model)
     tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps({"sha256": sha, "stat": _stat_key(model)}), "utf-8")
+    tmp.write_text(json.dumps({**fields, "stat": _stat_key(model)}), "utf-8")
     os.replace(tmp, marker)
 
 
@@ -85,7 +86,7 @@ def _assemble_atomically(target: Path, expected: str) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    _write_marker(target, expected)
+    _write_marker(target, sha256=expected)
 
 
 def _clean_stale_partials(directory: Path, name: str) -> None:
@@ -119,13 +120,13 @@ def bundled_source_path() -> Path:
     directory = models_dir()
     target = directory / pkg.MODEL_NAME
     with _lock:
-        if target.exists() and _marker_matches(target, expected):
+        if target.exists() and _marker_matches(target, sha256=expected):
             return target
         _clean_stale_partials(directory, pkg.MODEL_NAME)
         if target.exists():
             actual = _sha256(target)
             if actual == expected:
-                _write_marker(target, actual)
+                _write_marker(target, sha256=actual)
                 return target
         _marker_path(target).unlink(missing_ok=True)
         _assemble_atomically(target, expected)
@@ -136,12 +137,8 @@ def _runtime_name(source_name: str) -> str:
     return source_name.replace("q4_k_m", RUNTIME_TAG).replace("Q4_K_M", RUNTIME_TAG)
 
 
-def _runtime_marker_matches(runtime: Path, source_sha: str) -> bool:
-    try:
-        marker = json.loads(_marker_path(runtime).read_text("utf-8"))
-        return marker.get("source_sha256") == source_sha and marker.get("stat") == _stat_key(runtime)
-    except (OSError, ValueError):
-        return False
+def _runtime_path() -> Path:
+    return models_dir() / _runtime_name(_package().MODEL_NAME)
 
 
 def _derive_atomically(source: Path, runtime: Path, source_sha: str) -> None:
@@ -163,21 +160,16 @@ def _derive_atomically(source: Path, runtime: Path, source_sha: str) -> None:
         os.replace(tmp, runtime)
     finally:
         tmp.unlink(missing_ok=True)
-    marker = _marker_path(runtime)
-    marker_tmp = marker.with_name(marker.name + ".tmp")
-    marker_tmp.write_text(json.dumps({"source_sha256": source_sha, "sha256": _sha256(runtime),
-                                      "stat": _stat_key(runtime)}), "utf-8")
-    os.replace(marker_tmp, marker)
+    _write_marker(runtime, source_sha256=source_sha, sha256=_sha256(runtime))
 
 
 def bundled_model_path() -> Path:
     """Path of the GGUF Cove loads for the bundled model: derived from the verified source (re-derived if it was
     changed or damaged). Cheap after the first call."""
-    pkg = _package()
-    expected: str = pkg.EXPECTED_SHA256
-    runtime = models_dir() / _runtime_name(pkg.MODEL_NAME)
+    expected: str = _package().EXPECTED_SHA256
+    runtime = _runtime_path()
     with _lock:
-        if runtime.exists() and _runtime_marker_matches(runtime, expected):
+        if bundled_model_ready():
             return runtime
         source = bundled_source_path()
         _clean_stale_partials(runtime.parent, runtime.name)
@@ -189,8 +181,8 @@ def bundled_model_path() -> Path:
 def bundled_model_ready() -> bool:
     """Whether bundled_model_path() will return at once (the first call assembles and re-encodes for ~10 s, and the
     CLI and the app say so first)."""
-    runtime = models_dir() / _runtime_name(_package().MODEL_NAME)
-    return runtime.exists() and _runtime_marker_matches(runtime, _package().EXPECTED_SHA256)
+    runtime = _runtime_path()
+    return runtime.exists() and _marker_matches(runtime, source_sha256=_package().EXPECTED_SHA256)
 
 
 PREPARING_NOTICE = "Preparing the bundled model for its first use (once, about 10 s)…"

@@ -301,13 +301,12 @@ def bundled_models(assemble: bool = True) -> list[tuple[str, Path]]:
     """(label, path) of the bundled models that are installed. Gemma is assembled into the data dir on first use;
     with assemble=False (the GUI, whose chat worker assembles it) it is listed only once it has been (and re-encoded,
     see bundled_model)."""
-    from app.models.bundled_model import _package, _runtime_name, bundled_model_path
+    from app.models.bundled_model import bundled_model_path, bundled_model_ready
     from app.models.bundled_smollm2 import BundledModelError, installed_path, smollm2_path
-    from app.paths import models_dir
 
     out: list[tuple[str, Path]] = []
     try:
-        if assemble or (models_dir() / _runtime_name(_package().MODEL_NAME)).is_file():
+        if assemble or bundled_model_ready():
             out.append(("Gemma 3 270M", bundled_model_path()))
     except (ImportError, OSError, ValueError):
         pass  # not installed or cannot be assembled: `cove ask` reports that when it needs the model
