@@ -170,17 +170,18 @@ def _embed_cached(embedder: SentenceEmbedder, texts: Sequence[str], cache: dict[
     if cache is None:
         return embedder.embed(list(texts))
     shared = SHARED_SENTENCE_VECTORS
-    missing = []
+    missing: dict[str, bytes] = {}  # text → its key in the shared store
     for t in dict.fromkeys(t for t in texts if t not in cache):
-        v = shared.get(shared.key(embedder, t))
+        key = shared.key(embedder, t)
+        v = shared.get(key)
         if v is None:
-            missing.append(t)
+            missing[t] = key
         else:
             cache[t] = v
     if missing:
-        for t, v in zip(missing, embedder.embed(missing)):
+        for (t, key), v in zip(missing.items(), embedder.embed(list(missing))):
             cache[t] = v
-            shared.put(shared.key(embedder, t), v.copy())  # not a view that keeps the whole batch alive
+            shared.put(key, v.copy())  # not a view that keeps the whole batch alive
     import numpy as np
 
     return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
