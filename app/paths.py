@@ -49,7 +49,11 @@ def index_dir() -> Path:
 
 
 def models_dir() -> Path:
-    return _owner_only_dir(data_dir() / "models")
+    """The assembled bundled model (253 MB) and its re-encoded runtime file (386 MB) live here. COVE_MODELS_DIR moves
+    them, so a test run with a fresh data dir per test prepares them once: per-test copies took 14 GB of /tmp in one
+    run of the suite and filled a CI machine's disk (stop 19)."""
+    env = os.environ.get("COVE_MODELS_DIR")
+    return _owner_only_dir(Path(env).expanduser().resolve() if env else data_dir() / "models")
 
 
 def owner_only_dir(path: Path) -> Path:

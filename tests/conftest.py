@@ -6,6 +6,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,22 @@ def onnx_model_cache() -> Path:
 
     ensure_int8_model(EMBEDDER_CACHE, bundled_model_dir())
     return EMBEDDER_CACHE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The bundled Gemma is assembled and re-encoded once per run, not once per test (640 MB each: 14 GB of /tmp per
+    run filled a CI disk). Tests of that preparation itself take `own_models_dir`."""
+    path = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COVE_MODELS_DIR", str(path))
+        yield path
+
+
+@pytest.fixture
+def own_models_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Models in the test's own data dir (data/models), as for a user: for tests of assembling and re-encoding."""
+    monkeypatch.delenv("COVE_MODELS_DIR", raising=False)
 
 
 @pytest.fixture(autouse=True)

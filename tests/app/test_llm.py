@@ -15,6 +15,7 @@ from app.models.llm import GGUFError, model_info, read_gguf_metadata, resolve_pr
 
 
 # bundled model -------------------------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("own_models_dir")
 def test_bundled_model_is_assembled_once_and_not_rehashed(cove_data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     path = bundled_model.bundled_model_path()
     source = bundled_model.bundled_source_path()
@@ -33,6 +34,7 @@ def test_bundled_model_is_assembled_once_and_not_rehashed(cove_data_dir: Path, m
     assert bundled_model.bundled_model_path() == path
 
 
+@pytest.mark.usefixtures("own_models_dir")
 def test_the_first_use_of_the_bundled_model_is_announced(cove_data_dir: Path):
     """`cove ask` and the app say "Preparing the bundled model…" before the ~10 s first load, and only then."""
     from app.answer.assistant import Assistant
@@ -53,6 +55,7 @@ def _damage(path: Path) -> None:
         f.truncate(path.stat().st_size - 10)
 
 
+@pytest.mark.usefixtures("own_models_dir")
 def test_bundled_model_damaged_file_is_reassembled(cove_data_dir: Path):
     path = bundled_model.bundled_model_path()
     source = bundled_model.bundled_source_path()
@@ -66,6 +69,7 @@ def test_bundled_model_damaged_file_is_reassembled(cove_data_dir: Path):
     assert json.loads(Path(f"{path}.verified.json").read_text())["sha256"] == good
 
 
+@pytest.mark.usefixtures("own_models_dir")
 def test_bundled_model_stale_partial_is_removed(cove_data_dir: Path):
     import subprocess
     import sys
@@ -85,6 +89,7 @@ def test_bundled_model_stale_partial_is_removed(cove_data_dir: Path):
     assert busy.exists()
 
 
+@pytest.mark.usefixtures("own_models_dir")
 def test_bundled_model_is_re_encoded_by_the_bundle_itself_when_frozen(cove_data_dir: Path,
                                                                       monkeypatch: pytest.MonkeyPatch):
     """In the PyInstaller bundle sys.executable is Cove itself: packaging/cove_entry.py dispatches --cove-requantize."""

@@ -139,7 +139,6 @@ def test_bundled_models_are_listed_first_and_store_copies_of_them_are_not_repeat
     from app.models.catalog import build_catalog
     from app.settings import Settings
 
-    monkeypatch.setenv("COVE_DATA_DIR", str(bundled_path.parent.parent))  # where the session assembled Gemma
     lmstudio_model(home, smol_path, "bartowski", "SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct-Q4_1.gguf")
     cat = build_catalog(Settings.load(), available=8_000_000_000)
     assert [(e.source, e.name) for e in cat.entries] == [("bundled", "Gemma 3 270M"),
@@ -231,7 +230,6 @@ def test_use_with_the_bundled_default_resets_model_path(bundled_path: Path, monk
     from app.cli import main
     from app.settings import Settings
 
-    monkeypatch.setenv("COVE_DATA_DIR", str(bundled_path.parent.parent))
     s = Settings.load()
     s.set("model_path", "/somewhere/else.gguf")
     s.save()

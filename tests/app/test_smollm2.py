@@ -27,6 +27,7 @@ def test_found_without_importing_the_package_or_a_cloud_client(smol: Path) -> No
     assert importlib.util.find_spec("openai") is None
 
 
+@pytest.mark.usefixtures("own_models_dir")
 def test_verified_once_with_the_marker_in_the_data_dir(smol: Path, cove_data_dir: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     site = {p.name for p in smol.parent.iterdir()}
