@@ -16,9 +16,9 @@ import random
 import re
 import string
 import sys
-import tempfile
 import time
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 
 def normalize(s: str) -> str:
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
                     help="embedder for the index, the question and the sentences (onnx-int8 is what `cove` runs; "
                          "figures before 2026-12-01 were taken with torch)")
     args = ap.parse_args(argv)
-    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+    os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
     import app  # noqa: F401
     from app.models.bundled_model import bundled_model_path
     from app.models.llm import LocalLLM

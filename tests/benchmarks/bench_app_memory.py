@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from tests.benchmarks.bench_index_rss import CORPORA, ROOT, tree_rss_mb
+from tests.benchmarks.scratch import scratch_dir
 
 TARGET_MB = 500
 
@@ -115,8 +116,8 @@ a.close()
 c, d = Assistant(core), Assistant(core); c.llm; out["separate, first"] = rss(); d.llm; out["separate, second"] = rss()
 print("COPIES " + json.dumps(out))
 """
-    env = {**os.environ, "COVE_DATA_DIR": tempfile.mkdtemp(prefix="cove-bench-copies-"),
-           "COVE_CONFIG_DIR": tempfile.mkdtemp(prefix="cove-bench-copies-cfg-")}
+    env = {**os.environ, "COVE_DATA_DIR": scratch_dir(prefix="cove-bench-copies-"),
+           "COVE_CONFIG_DIR": scratch_dir(prefix="cove-bench-copies-cfg-")}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("COPIES ")), None)
     if line is None:
@@ -147,7 +148,7 @@ def main(argv: list[str]) -> int:
         print_copies(second_copy_mb())
         return 0
     load_before = os.getloadavg()
-    tmp = Path(tempfile.mkdtemp(prefix="cove-bench-app-"))
+    tmp = Path(scratch_dir(prefix="cove-bench-app-"))
     folders = [str(CORPORA / c) for c in args.corpora.split(",")]
     config, data = tmp / "config", tmp / "data"
     config.mkdir()

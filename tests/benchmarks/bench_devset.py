@@ -33,9 +33,9 @@ import re
 import statistics
 import string
 import sys
-import tempfile
 import time
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 DEFAULT_WORKDIR = Path.home() / ".cache" / "cove-bench" / "devset"
 _REFUSAL = re.compile(r"\b(?:could ?n[o']t find|can ?n[o']t find|cannot find|did ?n[o']t find|no information|"
@@ -285,7 +285,7 @@ def main(argv: list[str]) -> int:
                     help="embedder (onnx-int8 is what `cove` runs; figures before 2026-12-01 were taken with torch)")
     ap.add_argument("--devset", default=None, help="questions file (default: tests/benchmarks/devset.jsonl)")
     args = ap.parse_args(argv)
-    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+    os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
     import app  # noqa: F401  (offline switches and the network guard, before any library)
     from app.models.llm import LocalLLM
     from tests.benchmarks.devset_check import DEVSET, load

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+from tests.benchmarks.scratch import scratch_dir  # noqa: E402
+os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
 
 import app  # noqa: E402,F401  (privacy guard + offline switches, as in production)
 

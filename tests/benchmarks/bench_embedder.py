@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--sweep", action="store_true", help="raw ONNX at batch 16/32/64 and unsorted")
     args = ap.parse_args(argv)
     paths = args.paths or [str(CORPORA / "docs"), str(CORPORA / "pdf")]
-    os.environ["COVE_DATA_DIR"] = tempfile.mkdtemp(prefix="cove-bench-")
+    os.environ["COVE_DATA_DIR"] = scratch_dir(prefix="cove-bench-")
     import app  # noqa: F401
     from app import paths as app_paths
     from indexer.embedders import make_embedder

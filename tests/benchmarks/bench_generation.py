@@ -12,12 +12,12 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.benchmarks.scratch import scratch_dir  # noqa: E402
 SQUAD = ROOT.parent / "shared" / "corpora" / "qa" / "squad-v1.1" / "dev-v1.1.json"
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=2048)
     ap.add_argument("--verbose", action="store_true", help="print every run")
     args = ap.parse_args()
-    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+    os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
     from app.models.bundled_model import bundled_model_path
     from app.models.llm import LocalLLM
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -20,7 +20,7 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 
 def main(argv: list[str]) -> int:
     paths = argv or [str(CORPORA / "docs"), str(CORPORA / "pdf")]
-    os.environ["COVE_DATA_DIR"] = tempfile.mkdtemp(prefix="cove-bench-")
+    os.environ["COVE_DATA_DIR"] = scratch_dir(prefix="cove-bench-")
     import app  # noqa: F401
     from app import paths as app_paths
     from indexer.embedding import SentenceTransformerEmbedder

@@ -19,14 +19,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+from tests.benchmarks.scratch import scratch_dir  # noqa: E402
+os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
 
 import app  # noqa: E402,F401  (privacy guard + offline switches, as in production)
 from indexer.mail import mbox as mboxfmt  # noqa: E402
 from indexer.pipeline import IndexConfig, Indexer  # noqa: E402
 from indexer.store import Store  # noqa: E402
 
-TMP = Path(tempfile.mkdtemp(prefix="cove-bench-mail-"))  # every index and mailbox of the run; removed at the end
+TMP = Path(scratch_dir(prefix="cove-bench-mail-"))  # every index and mailbox of the run; removed at the end
 CORPUS = Path(os.environ.get("COVE_CORPORA") or REPO.parent / "shared" / "corpora") / "email"
 _MID = re.compile(rb"(?im)^(message-id:\s*<)")
 

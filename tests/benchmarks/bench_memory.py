@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CEILING_MB = 1536
@@ -96,7 +97,7 @@ class HashEmbedder:
 
 
 def child(case: str, path: str, embedder_kind: str) -> int:
-    os.environ["COVE_DATA_DIR"] = tempfile.mkdtemp(prefix="cove-bench-mem-")
+    os.environ["COVE_DATA_DIR"] = scratch_dir(prefix="cove-bench-mem-")
     import app  # noqa: F401  (offline switches, privacy guard)
     from app import paths as app_paths
     from indexer.pipeline import IndexConfig, Indexer
@@ -196,7 +197,7 @@ def _tree_rss_mb(root: int) -> tuple[float, float]:
 
 def run_child(case: str, path: Path, embedder: str, timeout_s: float = 7200) -> dict:
     cmd = [sys.executable, "-m", "tests.benchmarks.bench_memory", "--child", case, str(path), embedder]
-    done = Path(tempfile.mkdtemp(prefix="cove-bench-flag-")) / "done"
+    done = Path(scratch_dir(prefix="cove-bench-flag-")) / "done"
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ,
                                                                                    "COVE_BENCH_DONE": str(done)})
     peak_writer = peak_tree = 0.0
@@ -229,7 +230,7 @@ def embedder_rss_mb(backend: str = "onnx-int8") -> float:
             f"e=make_embedder({backend!r}, paths.embedder_cache_dir(), batch_size=64);"
             "e.embed(['a chunk of about two hundred tokens ' * 25] * 64);"
             "print(type(e).__name__, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - a)")
-    env = {**os.environ, "COVE_DATA_DIR": tempfile.mkdtemp(prefix="cove-bench-emb-")}
+    env = {**os.environ, "COVE_DATA_DIR": scratch_dir(prefix="cove-bench-emb-")}
     for _ in range(2):  # the first run may build the embedder's cache (int8 model); the second is what a user sees
         out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900,
                              env=env)

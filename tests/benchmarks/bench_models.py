@@ -14,13 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-TMP = Path(tempfile.mkdtemp(prefix="cove-bench-models-"))
+from tests.benchmarks.scratch import scratch_dir  # noqa: E402
+TMP = Path(scratch_dir(prefix="cove-bench-models-"))
 os.environ["COVE_DATA_DIR"] = str(TMP / "data")
 os.environ["COVE_CONFIG_DIR"] = str(TMP / "config")
 os.environ["HOME"] = str(TMP / "home")

@@ -26,6 +26,7 @@ import tempfile
 import time
 import unicodedata
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = Path(os.environ.get("COVE_CORPORA", ROOT.parent / "shared" / "corpora"))
@@ -55,7 +56,7 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def corpus_figures() -> None:
-    os.environ["COVE_DATA_DIR"] = tempfile.mkdtemp(prefix="cove-bench-ocr-")
+    os.environ["COVE_DATA_DIR"] = scratch_dir(prefix="cove-bench-ocr-")
     from app import paths
     from indexer.ocr.client import POOL, STATS
     from indexer.pipeline import IndexConfig, Indexer

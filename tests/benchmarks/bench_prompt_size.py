@@ -11,8 +11,8 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 
 def main(argv: list[str]) -> int:
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--questions", type=int, default=30)
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "cove-bench" / "retrieval"))
     args = ap.parse_args(argv)
-    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+    os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
     import app  # noqa: F401
     from app.models.bundled_model import bundled_model_path
     from app.answer.evidence import focus_passages, rank_sentences

@@ -14,9 +14,9 @@ import math
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
+from tests.benchmarks.scratch import scratch_dir
 
 MODES = ("vector", "fts", "hybrid", "hybrid-rrf")
 
@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
     BACKEND = args.backend
     MODES = tuple(m for m in args.modes.split(",") if m in MODES)
     print(f"Embedder backend: {BACKEND}; load average at start {os.getloadavg()}", flush=True)
-    os.environ.setdefault("COVE_DATA_DIR", tempfile.mkdtemp(prefix="cove-bench-"))
+    os.environ.setdefault("COVE_DATA_DIR", scratch_dir(prefix="cove-bench-"))
     import app  # noqa: F401
 
     workdir = Path(args.workdir)

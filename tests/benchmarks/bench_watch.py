@@ -14,13 +14,13 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from tests.benchmarks.scratch import scratch_dir  # noqa: E402
 
 WORDS = ("harbour tide lantern keeper storm ledger orchard cellar meadow ferry quarry beacon mill loom forge "
          "granary chapel bridge marsh heath").split()
@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--burst", type=int, default=1000)
     ap.add_argument("--debounce", type=float, default=None, help="default: settings debounce_seconds")
     args = ap.parse_args(argv)
-    base = Path(tempfile.mkdtemp(prefix="cove-bench-watch-"))
+    base = Path(scratch_dir(prefix="cove-bench-watch-"))
     os.environ["COVE_DATA_DIR"] = str(base / "data")
     os.environ["COVE_CONFIG_DIR"] = str(base / "config")
     import app  # noqa: F401
