@@ -33,21 +33,18 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol, Union
+from typing import Protocol
 
 from app.answer.evidence import (
-    Candidate, Evidence, SentenceEmbedder, answer_type, content_terms, focus_passages, has_answer_type, is_refusal,
+    Candidate, SentenceEmbedder, answer_type, content_terms, focus_passages, has_answer_type, is_refusal,
     is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence,
 )
+from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
+    CLOSEST_PREFIX, NOT_FOUND_ANSWER, REPLACED_PREFIX, AnswerEvent, Done, Evidence, Retrieved, Source, Token)
 from app.answer.prompts import build_prompt, clean_citations, standalone_query
 from app.answer.sentences import Span, first_sentence_end
 from indexer.hits import SearchHit
 
-NOT_FOUND_ANSWER = "I couldn't find anything about that in your documents."
-REPLACED_PREFIX = "Your documents say:"  # starts an answer replaced by its evidence (Done.verified is False)
-# starts an answer replaced by the closest evidence when that evidence does not hold what the question asks for
-CLOSEST_PREFIX = "I couldn't find an answer to that in your documents. The closest passage:"
 MIN_QUOTE_WORDS = 6
 # Cosine similarity of all-MiniLM-L6-v2 (query vs chunk). On 300 SQuAD dev question/paragraph pairs the matching
 # paragraph scored >= 0.30 for 98% of questions (median 0.61), while the best of 300 paragraphs for off-topic
@@ -73,44 +70,6 @@ class AnswerModel(Protocol):
 
     def stream(self, prompt: str | list[dict], *, max_tokens: int, stop: Sequence[str],
                stop_event: threading.Event | None, temperature: float, lstrip: bool = ...) -> Iterator[str]: ...
-
-
-@dataclass(frozen=True)
-class Retrieved:
-    hits: tuple[SearchHit, ...]
-    retrieve_ms: float
-    query: str  # what was actually searched (the rewritten follow-up)
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-
-
-@dataclass(frozen=True)
-class Source:
-    n: int  # the [n] used in the answer
-    hit: SearchHit
-    cited: bool  # whether the answer cites it (the rest were shown to the model but not used)
-    evidence: tuple[Evidence, ...] = ()  # the sentence(s) of hit.text that support the answer, best first
-
-
-@dataclass(frozen=True)
-class Done:
-    answer: str
-    sources: tuple[Source, ...]
-    timings: dict = field(default_factory=dict)
-    not_found: bool = False
-    cancelled: bool = False
-    verified: bool = False  # every number and name of the answer, and most of its words, are in its sources
-    draft: str = ""  # what the model said, when `answer` had to be replaced by the evidence (verified is False)
-
-    @property
-    def cited_sources(self) -> tuple[Source, ...]:
-        return tuple(s for s in self.sources if s.cited)
-
-
-AnswerEvent = Union[Retrieved, Token, Done]
 
 
 def is_relevant(hits: Sequence[SearchHit], min_similarity: float) -> bool:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # numpy loads only when sentences are scored: `cove ask` talking to a server never needs it
     import numpy as np
 
+from app.answer.events import Evidence  # noqa: F401  (re-exported)
 from app.answer.sentences import Span, split_sentences
 from indexer.hits import SearchHit
 
@@ -58,17 +59,6 @@ MARKUP_DENSITY, MARKUP_PENALTY = 0.03, 0.7
 
 class SentenceEmbedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A sentence of a source chunk: hit.text[start:end] == text. `page` repeats the chunk's page for PDFs."""
-
-    text: str
-    start: int
-    end: int
-    page: int | None = None
-    score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -303,38 +293,54 @@ def supported(answer: str, source_texts: Sequence[str], min_coverage: float = 0.
 FOCUS_SENTENCES = 6
 FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them
 FOCUS_MAX_CHARS = 320  # a longer sentence (a log dump) is cut in the prompt; the evidence keeps it whole
+# BUDGET: the prompt's source text in characters (0 = none). Every prompt token costs ~2.2 ms before the first token
+# on 2 cores (320 tokens 725 ms, 200 tokens 420 ms; /work/notes/b15/pp_fa.py).
+FOCUS_BUDGET_CHARS = 0
+FOCUS_MIN_SENTENCES = 3  # the best three are always shown, whatever their length
 # DEDUPE: a sentence already in the prompt is not shown again. Chunks of one document overlap, so the same sentence
 # came up under two source numbers ("Newcastle is a member of the English Core Cities Group…" as [1] and [2] for
 # "What is the dialect of Newcastle known as?"), costing prompt tokens and a place among the six.
 
 
 def focus_passages(ranked: Sequence[Candidate], hits: Sequence[SearchHit], *, sentences: int = FOCUS_SENTENCES,
-                   context: int = FOCUS_CONTEXT) -> list[tuple[int, str]]:
+                   context: int = FOCUS_CONTEXT, budget: int | None = None) -> list[tuple[int, str]]:
     """(hit index, text) for the prompt: the best `sentences` sentences (header lines never), each hit's in
-    document order, hits ordered by their best sentence; the top `context` sentences bring their predecessor."""
+    document order, hits ordered by their best sentence; the top `context` sentences bring their predecessor.
+    `budget` (characters, default FOCUS_BUDGET_CHARS): past the best FOCUS_MIN_SENTENCES, a sentence or context
+    sentence that would take the prompt's text over it is left out and a shorter one further down may take its place."""
+    budget = FOCUS_BUDGET_CHARS if budget is None else budget
     chosen: dict[int, dict[int, Span]] = {}
     order: list[int] = []
     spans_of = {i: split_sentences(h.text) for i, h in enumerate(hits)}
     seen: set[str] = set()  # DEDUPE: overlapping chunks of one document hold the same sentences
-    rank = 0
+    rank = used = 0
+
+    def fits(text: str) -> bool:
+        return not budget or rank < FOCUS_MIN_SENTENCES or used + min(len(text), FOCUS_MAX_CHARS) <= budget
+
     for c in ranked:
-        if c.span.kind == "header" or " ".join(c.text.split()) in seen:
+        flat_text = " ".join(c.text.split())
+        if c.span.kind == "header" or flat_text in seen:
             continue
         if rank >= sentences:
             break
+        if not fits(flat_text):
+            continue
         picked = chosen.setdefault(c.source, {})
         if c.source not in order:
             order.append(c.source)
         picked[c.span.start] = c.span
-        seen.add(" ".join(c.text.split()))
+        seen.add(flat_text)
+        used += min(len(flat_text), FOCUS_MAX_CHARS)
         if rank < context:
             spans = spans_of[c.source]
             k = next((j for j, sp in enumerate(spans) if sp.start == c.span.start), -1)
             if k > 0 and spans[k - 1].kind != "header":
                 before = " ".join(hits[c.source].text[spans[k - 1].start:spans[k - 1].end].split())
-                if before not in seen:
+                if before not in seen and fits(before):
                     picked[spans[k - 1].start] = spans[k - 1]
                     seen.add(before)
+                    used += min(len(before), FOCUS_MAX_CHARS)
         rank += 1
     out: list[tuple[int, str]] = []
     for i in order:

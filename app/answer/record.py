@@ -9,11 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.answer.answering import CLOSEST_PREFIX, REPLACED_PREFIX  # check_answer's wordings when it replaced an answer
+from app.answer.events import CLOSEST_PREFIX, REPLACED_PREFIX  # check_answer's wordings when it replaced an answer
 
 if TYPE_CHECKING:
-    from app.answer.answering import Done, Source
-    from app.answer.evidence import Evidence
+    from app.answer.events import Done, Evidence, Source
 
 
 def evidence_json(ev: Evidence) -> dict[str, Any]:

@@ -40,21 +40,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
     scope = [os.path.abspath(os.path.expanduser(s)) for s in args.scope] if args.scope else None
     stop = threading.Event()
     # issue 12: a resident Cove (`cove serve`, the app) answers with its warm model; --model means this process's own.
-    # The question goes out before the answer modules are imported (~0.1 s), so that happens while the server works.
     remote = None if args.model else request("ask", {
         "question": args.question, "k": args.k, "scope": scope, "email": args.email, "filters": filters,
         "follow_up": args.follow_up, "conversation": args.conversation})
-    from app.answer.answering import Done, Retrieved, Token
-    from app.answer.assistant import Assistant
+    # Only light modules while a server works: importing the answering modules here (~0.1 s of CPU) cost the server's
+    # first token ~0.5 s on 2 cores (app/answer/events.py).
+    from app.answer.events import Done, Retrieved, Token
     from app.answer.record import cli_notice, evidence_json, flat, source_line, verdict_of
     from app.cli import hit_json
-    from app.core import CoveCore
     from app.resident.client import RemoteAsk
 
     if remote is not None:
         assistant: Any = RemoteAsk(remote)
         events = assistant.events()
     else:
+        from app.answer.assistant import Assistant
+        from app.core import CoveCore
+
         core = CoveCore()
         assistant = Assistant(core, model_path=args.model)
         conversation = args.conversation

@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.models.catalog import Catalog, ModelEntry
+if TYPE_CHECKING:  # the catalog loads only for `cove models`, not while every other command starts
+    from app.models.catalog import Catalog, ModelEntry
 
 
 def add_commands(sub: Any) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from app.resident.protocol import PROTOCOL_VERSION, LineReader, api_address, encode, rebuild
 
 if TYPE_CHECKING:
-    from app.answer.answering import AnswerEvent
+    from app.answer.events import AnswerEvent
 
 T = TypeVar("T")
 
@@ -138,7 +138,7 @@ class RemoteAsk:
         self.last_conversation_id: int | None = None
 
     def events(self) -> Iterator[AnswerEvent]:
-        from app.answer.answering import Done, Retrieved, Token
+        from app.answer.events import Done, Retrieved, Token
 
         kinds = {"token": Token, "retrieved": Retrieved, "done": Done}
         with self.req:
