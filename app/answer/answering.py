@@ -24,6 +24,7 @@ so the timings in those runs are pessimistic; the quality columns are not affect
 | + the evidence gap measured from the best real sentence, not a heading (Gemma, 150 q, load ~1.5) | 0.214 | 0.753 | 0.840 | 0.827 | 34/50 / 36/50, refusals 6/6, verified-but-wrong 4 |
 | + the bundled model evaluated from F16 weights (bundled_model.py), a which-answer that names nothing new or a restatement padded with filler not verified (Gemma, 150 q, torch embedder, load ~2) | 0.205 | 0.753 | 0.833 | 0.813 | 33/50 / 36/50, refusals 6/6, verified-but-wrong 4 |
 | the same through the onnx-int8 embedder `cove` runs (the benchmarks' default from commit 5860db9) + sentence vectors kept between questions (Gemma, 150 q, load ~2) | 0.203 | 0.720 | 0.827 | 0.807 | 32/50 / 35/50, refusals 5/6 (u03 passes the relevance threshold at 0.307), verified-but-wrong 4 |
+| + the prompt's source text capped at 1,000 characters past the best three sentences (FOCUS_BUDGET_CHARS; Gemma, 150 q, load ~2; first token from the question 794 vs 1,005 ms) | 0.205 | 0.727 | 0.827 | 0.800 | 31/50 / 34/50, refusals 5/6, verified-but-wrong 4 |
 | rejected: five focus sentences instead of six (Gemma, 150 q, load ~1.5; first token 843 vs 956 ms) | 0.215 | 0.747 | 0.827 | 0.813 | 32/50 / 35/50, verified-but-wrong 6 |
 | rejected: copy-constrained decoding (a logits processor that lets the model only copy spans of its sources) | – | – | – | – | 20/50 (against 27/50 without) |
 """

@@ -294,8 +294,14 @@ FOCUS_SENTENCES = 6
 FOCUS_CONTEXT = 2  # the best this many sentences also bring the sentence before them
 FOCUS_MAX_CHARS = 320  # a longer sentence (a log dump) is cut in the prompt; the evidence keeps it whole
 # BUDGET: the prompt's source text in characters (0 = none). Every prompt token costs ~2.2 ms before the first token
-# on 2 cores (320 tokens 725 ms, 200 tokens 420 ms; /work/notes/b15/pp_fa.py).
-FOCUS_BUDGET_CHARS = 0
+# on 2 cores (320 tokens 725 ms, 200 tokens 420 ms, the bundled Gemma). Measured 2026-12-01 (onnx-int8, Gemma, load ~2;
+# SQuAD 150: EM / F1 / answer-or-evidence / cited / verified / first token p50 from the question; development set 50:
+# correct / evidence; bench_resident served first token p50, 9 asks):
+#   none  0.073 / 0.203 / 0.827 / 0.807 / 0.320 / 1,005 ms;  32 / 35;  1.00 s
+#   1200  0.093 / 0.227 / 0.820 / 0.807 / 0.367 /   884 ms;  31 / 34;  0.92 s
+#   1000  0.080 / 0.205 / 0.827 / 0.800 / 0.333 /   794 ms;  31 / 34;  0.84 s
+# 1000: the first token a fifth sooner for one development question (e17, "Precious Doe" became "Baby Doe").
+FOCUS_BUDGET_CHARS = 1000
 FOCUS_MIN_SENTENCES = 3  # the best three are always shown, whatever their length
 # DEDUPE: a sentence already in the prompt is not shown again. Chunks of one document overlap, so the same sentence
 # came up under two source numbers ("Newcastle is a member of the English Core Cities Group…" as [1] and [2] for

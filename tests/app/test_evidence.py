@@ -108,6 +108,25 @@ def test_focus_shows_a_sentence_of_overlapping_chunks_once(real_embedder):
     assert "Geordie" in joined and "famous dialect" in joined
 
 
+def test_focus_budget_leaves_out_a_long_low_sentence_for_a_shorter_one():
+    """Past the best three, a sentence that would take the prompt's text over the budget is left out (every prompt
+    token delays the first one) and a shorter sentence further down takes its place; the best three always stay."""
+    from app.answer.evidence import Candidate
+
+    long = [f"Sentence {w} " + "word " * 55 + "end." for w in ("one", "two", "three", "four")]
+    text = " ".join(long) + " Short five is here."
+    hit = make_hit(text, n=1)
+    spans = split_sentences(text)
+    assert len(spans) == 5
+    ranked = [Candidate(0, sp, text[sp.start:sp.end], 1.0 - i / 10) for i, sp in enumerate(spans)]
+    unbounded = focus_passages(ranked, [hit], context=0, budget=0)[0][1]
+    assert all(s in unbounded for s in long) and "Short five" in unbounded
+    tight = focus_passages(ranked, [hit], context=0, budget=len(long[0]) * 3 + 40)[0][1]
+    assert all(s in tight for s in long[:3]) and long[3] not in tight and "Short five" in tight
+    starved = focus_passages(ranked, [hit], context=0, budget=10)[0][1]
+    assert all(s in starved for s in long[:3]) and "Short five" not in starved  # the best three, whatever the budget
+
+
 # verification --------------------------------------------------------------------------------------------------------
 def test_a_wrong_number_or_an_unknown_name_is_not_supported():
     src = ["Lines should be wrapped at 72 characters, says the style guide by Anna Berg."]
