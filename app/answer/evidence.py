@@ -300,6 +300,7 @@ FOCUS_MAX_CHARS = 320  # a longer sentence (a log dump) is cut in the prompt; th
 #   none  0.073 / 0.203 / 0.827 / 0.807 / 0.320 / 1,005 ms;  32 / 35;  1.00 s
 #   1200  0.093 / 0.227 / 0.820 / 0.807 / 0.367 /   884 ms;  31 / 34;  0.92 s
 #   1000  0.080 / 0.205 / 0.827 / 0.800 / 0.333 /   794 ms;  31 / 34;  0.84 s
+#   800  0.100 / 0.227 / 0.813 / 0.807 / 0.373 /   702 ms;  28 / 33;  ~0.75 s (rejected: verified-but-wrong 4 → 8)
 # 1000: the first token a fifth sooner for one development question (e17, "Precious Doe" became "Baby Doe").
 FOCUS_BUDGET_CHARS = 1000
 FOCUS_MIN_SENTENCES = 3  # the best three are always shown, whatever their length
