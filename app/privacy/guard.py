@@ -2,13 +2,11 @@
 non-loopback network destination and records the attempt. Always on; there is no setting to turn it off."""
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import threading
 import time
-import traceback
-from dataclasses import dataclass
+from typing import NamedTuple
 
 OFFLINE_ENV: dict[str, str] = {
     "HF_HUB_OFFLINE": "1",
@@ -32,8 +30,10 @@ OFFLINE_ENV: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class BlockedAttempt:
+class BlockedAttempt(NamedTuple):
+    """A refused connection. (A NamedTuple, not a dataclass: every `cove` process imports this module first, and
+    dataclasses brings inspect, ~10 ms of each command's start.)"""
+
     when: float
     destination: str
     stack: str
@@ -58,6 +58,8 @@ def _is_local(host: object) -> bool:
     h = host.strip("[]").lower()
     if h in ("", "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"):
         return True
+    import ipaddress  # only once something connects: not on every command's start
+
     try:
         return ipaddress.ip_address(h.split("%")[0]).is_loopback
     except ValueError:
@@ -65,6 +67,8 @@ def _is_local(host: object) -> bool:
 
 
 def _refuse(destination: str) -> None:
+    import traceback
+
     stack = "".join(traceback.format_stack(limit=12)[:-2])
     with _lock:
         _attempts.append(BlockedAttempt(time.time(), destination, stack))

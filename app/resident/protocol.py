@@ -16,7 +16,6 @@ This module is imported by the CLI's client path: standard library only (no nump
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -59,6 +58,8 @@ def encode(obj: Any) -> bytes:
 
 def to_wire(record: Any) -> Any:
     """A dataclass (nested ones too) as plain JSON-ready data."""
+    import dataclasses  # here, not at the top: the client sends its request before it needs it (~10 ms with inspect)
+
     return dataclasses.asdict(record) if dataclasses.is_dataclass(record) else record
 
 
@@ -90,6 +91,8 @@ class LineReader:
 def rebuild(tp: Any, data: Any) -> Any:
     """Rebuild a value of type `tp` (a dataclass, tuple[X, ...], list[X], dict[K, V], Optional...) from JSON data.
     Unknown keys are ignored (a newer server), missing ones take the dataclass default (an older one)."""
+    import dataclasses
+
     if data is None:
         return None
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
