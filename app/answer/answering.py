@@ -40,6 +40,7 @@ from app.answer.evidence import (
     Candidate, SentenceEmbedder, answer_type, content_terms, focus_passages, has_answer_type, is_refusal,
     is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence,
 )
+from app.answer.extract import typed_answer
 from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
     CLOSEST_PREFIX, NOT_FOUND_ANSWER, REPLACED_PREFIX, AnswerEvent, Done, Evidence, Retrieved, Source, Token)
 from app.answer.prompts import build_prompt, clean_citations, standalone_query
@@ -47,6 +48,9 @@ from app.answer.sentences import Span, first_sentence_end
 from indexer.hits import SearchHit
 
 MIN_QUOTE_WORDS = 6
+# A verified answer to a "who/when/how many…?" question that says this many words more than the name, date or
+# number it gives is cut to that (app/answer/extract.py).
+SHORTEN_EXTRA_WORDS = 3
 # Cosine similarity of all-MiniLM-L6-v2 (query vs chunk). On 300 SQuAD dev question/paragraph pairs the matching
 # paragraph scored >= 0.30 for 98% of questions (median 0.61), while the best of 300 paragraphs for off-topic
 # personal questions ("How much did I pay for car insurance?") passed 0.30 only 1 time in 10 (median 0.22).
@@ -178,6 +182,11 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
                 text, cited = _recite(text, holders), holders  # the model cited a source that does not say it
         elif holders:
             text, cited = _recite(text, holders), holders
+        short = typed_answer(question, plain)
+        if short is not None and len(plain.split()) > len(short.text.split()) + SHORTEN_EXTRA_WORDS:
+            # "The British defeated New France in 1759-60 [1]." for "When did…?": the date is the answer, and the
+            # evidence sentence under it says the rest
+            text = f"{short.text} [{', '.join(str(n) for n in cited)}]" if cited else short.text
     elif plain and is_refusal(plain):
         cited = []  # "I could not find …" is not a claim: keep it, with the closest evidence on each source
     elif ranked or hits:
@@ -192,9 +201,17 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
             quote = " ".join(" ".join(c.text for c in (term, top, nxt) if c is not None).split())
             # whether the quote answers is judged on the best sentence alone: a neighbour is context, and judging
             # both let an unanswerable question through (development set: refusals 6/6 → 5/6)
-            prefix = REPLACED_PREFIX if quote_answers(question, top, hits) else CLOSEST_PREFIX
-            text, cited = f"{prefix} “{quote}” [{n}]", [n]
-            shown = [c for c in (term, top, nxt) if c is not None]
+            answers = quote_answers(question, top, hits)
+            short = typed_answer(question, top.text) if answers else None
+            if short is not None:
+                # a name, date or number asked for, said verbatim by the best sentence: that is the answer, and
+                # the sentence its evidence (app/answer/extract.py)
+                text, cited, verified = f"{short.text} [{n}]", [n], True
+                shown = [top]
+            else:
+                prefix = REPLACED_PREFIX if answers else CLOSEST_PREFIX
+                text, cited = f"{prefix} “{quote}” [{n}]", [n]
+                shown = [c for c in (term, top, nxt) if c is not None]
             best[top.source] = shown + [c for c in best.get(top.source, []) if c not in shown]
         else:
             text, cited = NOT_FOUND_ANSWER, []
@@ -270,18 +287,23 @@ def quote_answers(question: str, quote: Candidate, hits: Sequence[SearchHit]) ->
     asked for (a name for "who…?", a date for "when…?", a number for "how many…?", a phone number), and for a phone
     number or address, its source names whom it belongs to. Otherwise the answer says it found nothing and shows the
     quote as the closest passage. Development set: "What is my dentist's phone number?" was answered with another
-    organisation's dial-in numbers, "How many employees does VoiceAge have?" with its postcode."""
+    organisation's dial-in numbers, "How many employees does VoiceAge have?" with its postcode. A question about the
+    user's own life ("How much did I pay for electricity last month?") is answered only by a source that names what
+    it asks about: a tax form's "$150,000" was quoted for it (development set u03)."""
     kind = answer_type(question)
     if not kind:
         return True
     q_terms = set(content_terms(question))
     if not has_answer_type(kind, quote.text, q_terms):
         return False
-    if kind in ("phone", "email"):
+    if kind in ("phone", "email") or _ABOUT_ME.search(question):
         hit = hits[quote.source]
         have = set(content_terms(" ".join(x for x in (hit.sender, hit.subject, hit.title, hit.text) if x)))
         return all(t in have for t in q_terms - _TYPE_WORDS)
     return True
+
+
+_ABOUT_ME = re.compile(r"\b(?:I|[Mm]y|[Mm]e|[Mm]ine)\b")
 
 
 _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")

@@ -73,20 +73,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
                                email_only=args.email, stop_event=stop, filters=filters)
     done: Done | None = None
     streamed: list[str] = []
+    # In a terminal the model's words stream dim and slanted: they are a draft until checked against the sources,
+    # and what follows them says whether they stand (issue 11). NO_COLOR (no-color.org) turns that off.
+    draft_on = "\x1b[2;3m" if not args.json and sys.stdout.isatty() and not os.environ.get("NO_COLOR") else ""
     try:
         for event in events:
             if isinstance(event, Token) and not args.json:
+                sys.stdout.write((draft_on if not streamed else "") + event.text)
                 streamed.append(event.text)
-                sys.stdout.write(event.text)
                 sys.stdout.flush()
             elif isinstance(event, Retrieved) and not args.json and event.query != args.question:
                 print(f"(searching for: {event.query})", file=sys.stderr)
             elif isinstance(event, Done):
                 done = event
     except KeyboardInterrupt:
+        if draft_on and streamed:
+            sys.stdout.write("\x1b[0m")
         stop.set()
         print("\n(stopped)", file=sys.stderr)
         return 130
+    if draft_on and streamed:
+        sys.stdout.write("\x1b[0m")
     assert done is not None
     timings = {k: (round(v, 1) if isinstance(v, float) else v) for k, v in done.timings.items()
                if k in ("retrieve_ms", "select_ms", "ttft_ms", "verify_ms", "total_ms", "tokens", "tokens_per_s",
@@ -115,8 +122,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         # the model's words did not answer the question; the answer was taken from the sources (an email's sender)
         print(f"\nFrom your documents instead: {done.answer}")
     elif flat(done.answer) != flat("".join(streamed)):
-        # citations that matched no source were removed, or the source the answer came from was added
-        print(f"\nWith citations checked: {done.answer}")
+        # citations that matched no source were removed, the source the answer came from was added, or a sentence
+        # was cut to the name, date or number asked for
+        print(f"\nChecked against your documents: {done.answer}")
     if not done.answer.strip():
         print("(no answer)")
     print("\nSources:")

@@ -46,6 +46,7 @@ class AnswerBrowser(SafeTextBrowser):
         self.setFont(font)
         self.anchorClicked.connect(self._on_anchor)
         self.markdown = ""
+        self.draft = False
         self._pending: list[str] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -54,6 +55,13 @@ class AnswerBrowser(SafeTextBrowser):
         self.render_times: list[float] = []  # when each re-render happened (monotonic), for tests and benchmarks
         self.setAccessibleName("Answer")
         self._fit()
+
+    def set_draft(self, on: bool) -> None:
+        """While the model writes, its words are a draft: muted and slanted until the check against the sources
+        has replaced them with the answer (issue 11: a streamed wrong sentence must not read as a verified one)."""
+        self.draft = on
+        extra = f" QTextBrowser {{ color: {theme.colors(self.palette()).muted}; font-style: italic; }}" if on else ""
+        self.setStyleSheet("QTextBrowser { background: transparent; }" + extra)
 
     def append(self, text: str) -> None:
         self._pending.append(text)
@@ -234,6 +242,8 @@ class TurnWidget(QFrame):
         elif isinstance(event, Token):
             if self.state != "streaming":
                 self.state = "streaming"
+                self.answer.set_draft(True)
+                self.set_status("Draft — it is checked against your sources when it is finished…  (Esc stops)")
             self.tokens_seen += 1
             self.answer.append(event.text)
         elif isinstance(event, Done):
@@ -241,6 +251,7 @@ class TurnWidget(QFrame):
 
     def fail(self, message: str) -> None:
         self.state = "failed"
+        self.answer.set_draft(False)
         self.answer.set_markdown(self.answer.markdown)
         self.set_status(f"Something went wrong: {message}", warning=True)
         self.details.show_for(message)  # the traceback, when the worker sent one (a Failure)
@@ -248,6 +259,7 @@ class TurnWidget(QFrame):
 
     def _done(self, done: Any) -> None:
         self.done_event = done
+        self.answer.set_draft(False)
         text = done.answer
         if done.cancelled:
             self.state = "stopped"

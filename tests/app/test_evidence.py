@@ -140,11 +140,24 @@ def test_a_wrong_number_or_an_unknown_name_is_not_supported():
 def test_unsupported_answer_is_replaced_by_evidence(real_embedder):
     hits = [make_hit("The style guide says lines are wrapped at 72 characters. Tabs are never used.", n=1),
             make_hit("Tomatoes need sun.", title="Garden", n=2)]
-    done = check_answer("How long may a line be?", "128 characters [1].", [1], hits, real_embedder)
+    done = check_answer("What does the style guide say about the width of a line?", "128 characters [1].", [1], hits,
+                        real_embedder)
     assert not done.verified and done.draft == "128 characters [1]."
     assert done.answer.startswith("Your documents say: “") and "72 characters" in done.answer
     ev = done.sources[0].evidence[0]
     assert hits[0].text[ev.start:ev.end] == ev.text and "72" in ev.text and done.sources[0].cited
+
+
+def test_unsupported_number_is_replaced_by_the_number_its_evidence_says(real_embedder):
+    """A how-many question whose model answer is unsupported: the number the best sentence gives is the answer, taken
+    verbatim from it, the sentence is its evidence, and the model's words are kept only as the draft."""
+    hits = [make_hit("The style guide says lines are wrapped at 72 characters. Tabs are never used.", n=1),
+            make_hit("Tomatoes need sun.", title="Garden", n=2)]
+    done = check_answer("How long may a line be?", "128 characters [1].", [1], hits, real_embedder)
+    assert done.answer == "72 characters [1]" and "128" not in done.answer and done.draft == "128 characters [1]."
+    assert done.verified and [s.n for s in done.sources if s.cited] == [1]
+    ev = done.sources[0].evidence[0]
+    assert hits[0].text[ev.start:ev.end] == ev.text and "72 characters" in ev.text
 
 
 def test_supported_answer_is_verified_and_cited_where_it_is_said(real_embedder):
@@ -158,8 +171,10 @@ def test_supported_answer_is_verified_and_cited_where_it_is_said(real_embedder):
 
 def test_empty_answer_is_never_shown(real_embedder):
     hits = [make_hit("The style guide says lines are wrapped at 72 characters.", n=1)]
-    done = check_answer("How long may a line be?", "", [], hits, real_embedder)
+    done = check_answer("What does the style guide say about the width of a line?", "", [], hits, real_embedder)
     assert done.answer and "72 characters" in done.answer and not done.verified
+    done = check_answer("How long may a line be?", "", [], hits, real_embedder)  # the number asked for, from the sentence
+    assert done.answer == "72 characters [1]" and done.verified and "72 characters" in done.sources[0].evidence[0].text
 
 
 def test_a_quote_without_what_was_asked_for_is_offered_as_the_closest_passage(real_embedder):
@@ -394,3 +409,17 @@ def test_sentence_vectors_are_kept_between_questions_and_bounded(real_embedder):
     other = Counting()
     other.id = "another-embedder"
     assert small.get(small.key(other, "c")) is None  # vectors of one embedder never serve another
+
+
+def test_a_verified_sentence_is_cut_to_the_date_asked_for(real_embedder):
+    """SQuAD dev: "When did the British defeat New France?" answered with a whole sentence scored F1 0.29; the date
+    it gives is the answer, and the sentence stays as the evidence."""
+    hits = [make_hit("The British defeated New France in 1759-60 after a long campaign. Quebec fell first.", n=1)]
+    done = check_answer("When did the British defeat New France?", "The British defeated New France in 1759-60 [1].",
+                        [1], hits, real_embedder)
+    assert done.verified and done.answer == "1759-60 [1]" and not done.draft
+    assert "defeated New France in 1759-60" in done.sources[0].evidence[0].text
+    # a question that asks for no name, date or number keeps the model's sentence
+    done = check_answer("What happened to New France?", "The British defeated New France in 1759-60 [1].", [1], hits,
+                        real_embedder)
+    assert done.verified and done.answer == "The British defeated New France in 1759-60 [1]."

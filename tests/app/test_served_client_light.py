@@ -50,6 +50,8 @@ def write(text):
     return real_write(text)
 
 sys.stdout.write = write
+if os.environ.get("TEST_FAKE_TTY"):
+    sys.stdout.isatty = lambda: True
 from app.cli import main
 code = main(["ask", "Who named oxygen?"])
 sys.stdout.write = real_write
@@ -67,3 +69,20 @@ def test_served_ask_prints_the_first_token_before_any_heavy_import(tmp_path: Pat
     assert result["code"] == 0 and result["text"] == "Lavoisier"
     assert result["first"] == [], f"imported before the first token was printed: {result['first']}"
     assert "Sources:" in r.stdout and "[1] a.txt" in r.stdout  # the rest of the answer still prints in full
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the resident API is a Unix socket")
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_in_a_terminal_the_streamed_words_are_shown_as_a_draft(tmp_path: Path, no_color: str):
+    """The model's words stream dim and slanted in a terminal (a draft until checked), and the style is reset before
+    the verdict and the sources; NO_COLOR keeps them plain."""
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("COVE_NO_SERVER", "NO_COLOR")}
+    env.update(COVE_DATA_DIR=str(tmp_path / "data"), TEST_FAKE_TTY="1", **({"NO_COLOR": no_color} if no_color else {}))
+    r = subprocess.run([sys.executable, "-c", CLIENT], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    if no_color:
+        assert "\x1b[" not in r.stdout and r.stdout.startswith("Lavoisier")
+    else:
+        assert r.stdout.startswith("\x1b[2;3mLavoisier\x1b[0m")
+        assert "\x1b[" not in r.stdout.split("\x1b[0m", 1)[1]  # the checked answer and the sources are plain
+    assert "Sources:" in r.stdout

@@ -157,3 +157,30 @@ def test_enter_sends_and_shift_enter_adds_a_line(qtbot: Any) -> None:
     assert box.toPlainText() == "first line\nsecond line" and sent == []
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert sent == ["first line\nsecond line"]
+
+
+def test_streamed_words_read_as_a_draft_until_checked(qtbot: Any, indexed_core: Any) -> None:
+    """The model's words arrive before they are checked: they are shown muted and slanted with a "Draft" status,
+    and the checked answer replaces them (here the model's wrong sentence gives way to what the documents say)."""
+    from app.answer.answering import Done, Retrieved, Source, Token
+    from app.answer.record import REPLACED_PREFIX
+    from app.gui.answer_view import TurnWidget
+    from app.gui import theme
+
+    hits = indexed_core.search("What is the Inverse Cluster Frequency of a basic pattern?", 3)
+    turn = TurnWidget("What is the Inverse Cluster Frequency?")
+    qtbot.addWidget(turn)
+    turn.handle(Retrieved(tuple(hits), 12.0, "icf"))
+    assert not turn.answer.draft
+    for piece in ("ICF is a kind ", "of hurricane."):
+        turn.handle(Token(piece))
+    assert turn.answer.draft and "italic" in turn.answer.styleSheet()
+    assert theme.colors(turn.answer.palette()).muted in turn.answer.styleSheet()
+    assert turn.status.text().startswith("Draft")
+    qtbot.waitUntil(lambda: "hurricane" in turn.answer.toPlainText())
+    final = f"{REPLACED_PREFIX} “The ICF of a basic pattern is the inverse of the number of clusters.” [1]"
+    turn.handle(Done(final, tuple(Source(i + 1, h, i == 0) for i, h in enumerate(hits)), {"total_ms": 1.0},
+                     verified=False, draft="ICF is a kind of hurricane."))
+    assert not turn.answer.draft and "italic" not in turn.answer.styleSheet()
+    assert "hurricane" not in turn.answer.toPlainText() and "inverse of the number" in turn.answer.toPlainText()
+    assert not turn.status.text().startswith("Draft") and turn.banner.isVisibleTo(turn)

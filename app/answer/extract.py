@@ -1,0 +1,149 @@
+"""The short answer inside an evidence sentence, for questions that ask for a name, a date or a number.
+
+When the model's own words are not supported, answering used to quote the best evidence sentence whole
+("Your documents say: “In 1929, the university's fifth president, Robert Maynard Hutchins, took office…”"). For a
+"when…?", "how many…?" or "who…?" question that sentence usually holds exactly one thing of the kind asked that the
+question does not already name; that thing, taken verbatim from the sentence and shown with the sentence as its
+evidence, is the answer ("1929 [1]"). Nothing is generated, so nothing can be invented: the span is a substring of
+the source, and the sentence it came from is highlighted in the viewer.
+
+Where a sentence holds several candidates, the one nearest to the words it shares with the question wins
+("…tackled Ronnie Hillman for a 3-yard loss" → "Ronnie Hillman" for "Who lost 3 yards on a tackle by Shaq
+Thompson?": "Shaq Thompson" is named by the question). Measured end to end in app/answer/answering.py's table.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.answer.evidence import STOPWORDS, answer_type, content_terms, fold, stem
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_SEASON = r"(?:(?:early|late|mid|the\s+)?(?:spring|summer|autumn|fall|winter|early|late|mid)(?:\s+of)?\s+)"
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
+_DATE = re.compile(
+    rf"\b(?:{_SEASON}?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+{_YEAR}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
+    rf"|{_MONTH},?\s+{_YEAR}|{_YEAR}s?(?:\s*[-–]\s*(?:{_YEAR}|[0-9]{{2}})\b)?)"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)\s+century|\d{{4}}-\d{{2}}-\d{{2}})",
+    re.I)
+_NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+                 "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+                 "dozen twice sevenfold tenfold").split()
+_SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion))?"
+_NUMBER = re.compile(
+    rf"(?:[$€£]\s?)?\b\d+(?:[.,]\d+)*(?:\s?(?:%|percent\b|per cent\b))?{_SCALE}"
+    rf"|\b(?:{'|'.join(_NUMBER_WORDS)})(?:[- ](?:{'|'.join(_NUMBER_WORDS)}))*{_SCALE}\b",
+    re.I)
+# A name: capitalised words, with the particles names carry ("Jean de Rely", "Hassan al-Turabi", "Vincent van Gogh").
+_NAME = re.compile(r"(?:\b[A-Z][\w'’-]*\.?|\b(?:al|el|bin|ibn)-[A-Z][\w'’-]*)"
+                   r"(?:[ \t\u00a0]+(?:(?:de|van|von|der|den|da|di|del|la|le|du|bin|ibn)[ \t\u00a0]+)*"
+                   r"(?:[A-Z][\w'’-]*\.?|(?:al|el)-[A-Z][\w'’-]*))*")
+_NOT_NAMES = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday i".split())
+
+
+# "How long…?" wants "six months", not "six"; "How many episodes…?" wants "12" (SQuAD's gold answers; development
+# set d05: "The review period is six months").
+_MEASURE_Q = re.compile(r"^\W*how (?:long|old|far|big|large|tall|much|heavy|wide|deep|high)\b", re.I)
+_UNIT = re.compile(r"[- ]?(?:[a-z]{1,12}\b|%)")
+# "Who is Hassan al-Turabi?" asks what he is, not for a name.
+_DEFINITION_Q = re.compile(r"^\W*(?i:who) (?i:is|was|are|were) (?:the |a |an )?[A-Z]")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    start: int  # offsets into the sentence it was taken from
+    end: int
+
+
+def _stems(text: str) -> set[str]:
+    return set(content_terms(text))
+
+
+def _candidates(kind: str, sentence: str, q_terms: set[str], question: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    q_low = fold(question).lower()
+    if kind == "when":
+        for m in _DATE.finditer(sentence):
+            if m.group(0).lower() not in q_low:
+                out.append(m.span())
+    elif kind == "number":
+        for m in _NUMBER.finditer(sentence):
+            value = m.group(0).strip()
+            if re.search(rf"(?<![\w.,]){re.escape(value.lower())}(?![\w])", q_low):
+                continue  # "one loss" in the question: "one" is not the answer
+            if re.fullmatch(r"\d{1,2}", value) and m.start() > 0 and sentence[m.start() - 1] in "#§":
+                continue
+            end = m.start() + len(m.group(0).rstrip())
+            if _MEASURE_Q.search(question):
+                unit = _UNIT.match(sentence, end)
+                if unit and unit.group(0).strip(" -").lower() not in STOPWORDS:
+                    end = unit.end()
+            out.append((m.start(), end))
+    elif kind == "who":
+        first = _first_word(sentence)
+        for m in _NAME.finditer(sentence):
+            tokens = [(t.start() + m.start(), t.end() + m.start(), t.group(0)) for t in re.finditer(r"\S+", m.group(0))]
+            # a sentence's first word is capitalised anyway: drop it when it is a common word ("One day later, …")
+            if tokens and tokens[0][0] == first and tokens[0][2].lower().strip(".") in STOPWORDS | {"first", "after"}:
+                tokens = tokens[1:]
+            while tokens and tokens[-1][2].lower().strip(".") in STOPWORDS:  # "Conclusion In this paper"
+                tokens = tokens[:-1]
+            cut = next((i for i, t in enumerate(tokens) if i >= 2 and t[2].lower().strip(".,") in _ORG_WORDS), None)
+            if cut is not None:  # "Valter Kiisk Institute of Physics": the person, not the institute
+                tokens = tokens[:cut]
+            if not tokens or (tokens[0][0] == first and len(tokens) == 1):
+                continue  # a sentence's single capitalised first word may be any word ("Conclusion")
+            if len(tokens) == 1 and re.fullmatch(r"[A-Z]{1,3}s?", tokens[0][2].strip(".,")):
+                continue  # "IE", "US": an acronym of a thing, not someone
+            words = [t[2].strip(".,'’").lower() for t in tokens]
+            if all(w in _NOT_NAMES or w in STOPWORDS for w in words):
+                continue
+            if all(stem(w) in q_terms or w in STOPWORDS for w in words):
+                continue  # the question names it already
+            out.append((tokens[0][0], tokens[-1][1]))
+    return out
+
+
+SINGLE_NAME_FAR = 40
+_ORG_WORDS = frozenset("institute university college department school faculty laboratory laboratories lab center "
+                       "centre foundation hospital inc ltd llc gmbh corporation corp company group".split())
+
+
+def _first_word(sentence: str) -> int:
+    m = re.search(r"[A-Za-z]", sentence)
+    return m.start() if m else 0
+
+
+def _term_positions(sentence: str, q_terms: set[str]) -> list[int]:
+    return [m.start() for m in re.finditer(r"[\w][\w'’-]*", sentence)
+            if stem(fold(m.group(0)).lower().strip("'’-")) in q_terms]
+
+
+def typed_answer(question: str, sentence: str) -> Extracted | None:
+    """The name, date or number `sentence` gives in answer to `question` ("" kinds: None). Among several, the one
+    closest to the question's words in the sentence; None when the sentence holds none the question does not name."""
+    kind = answer_type(question)
+    if kind not in ("who", "when", "number") or (kind == "who" and _DEFINITION_Q.search(question)):
+        return None
+    q_terms = _stems(question)
+    spans = _candidates(kind, sentence, q_terms, question)
+    if not spans:
+        return None
+    anchors = _term_positions(sentence, q_terms)
+
+    def distance(span: tuple[int, int]) -> tuple[int, int]:
+        # a person's name has two words or more: for "who…?" a single word (a company, a place) counts as if it
+        # stood SINGLE_NAME_FAR characters further away ("Jamie Zawinski from Netscape registered mozilla.org")
+        far = SINGLE_NAME_FAR if kind == "who" and " " not in sentence[span[0]:span[1]].strip() else 0
+        if not anchors:
+            return (far, span[0])
+        return (far + min(min(abs(a - span[0]), abs(a - span[1])) for a in anchors), span[0])
+
+    start, end = min(spans, key=distance)
+    text = sentence[start:end].strip(" ,;:")
+    return Extracted(text, start, start + len(text)) if text else None
