@@ -182,7 +182,7 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
                 text, cited = _recite(text, holders), holders  # the model cited a source that does not say it
         elif holders:
             text, cited = _recite(text, holders), holders
-        short = typed_answer(question, plain)
+        short = typed_answer(question, plain, anchored=False)
         if short is not None and len(plain.split()) > len(short.text.split()) + SHORTEN_EXTRA_WORDS:
             # "The British defeated New France in 1759-60 [1]." for "When did…?": the date is the answer, and the
             # evidence sentence under it says the rest
@@ -195,13 +195,21 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         # a heading ("Lighthouse maintenance") says nothing on its own: quote a real sentence when there is one
         top = next((c for c in prose if len(c.text.split()) >= MIN_QUOTE_WORDS), prose[0] if prose else None)
         if top is not None:
+            answers = quote_answers(question, top, hits)
+            if not answers:
+                joined = _with_lines_before(question, top, ranked, hits)
+                if joined is not None:
+                    top, answers = joined, True
             n = top.source + 1
             nxt = _next_sentence(top, ranked, hits)
+            if nxt is not None and nxt.text.rstrip().endswith(":"):
+                nxt = _introduced(nxt, ranked, hits) or nxt
+            elif nxt is None and top.text.rstrip().endswith(":"):
+                top = _introduced(top, ranked, hits) or top
             term = _defined_term(top, ranked, hits)
             quote = " ".join(" ".join(c.text for c in (term, top, nxt) if c is not None).split())
             # whether the quote answers is judged on the best sentence alone: a neighbour is context, and judging
             # both let an unanswerable question through (development set: refusals 6/6 → 5/6)
-            answers = quote_answers(question, top, hits)
             short = typed_answer(question, top.text) if answers else None
             if short is not None:
                 # a name, date or number asked for, said verbatim by the best sentence: that is the answer, and
@@ -351,6 +359,47 @@ def _next_sentence(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[S
     if hits[top.source].text[top.span.end:nxt.span.start].strip() or len(top.text) + len(nxt.text) > MAX_QUOTE_CHARS:
         return None
     return nxt
+
+
+def _introduced(last: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
+    """`last` with what its colon introduces: "The server complained with this message:" and the quoted error line
+    after it, which is the answer (development set e05). None when nothing follows directly or it is too long."""
+    text = hits[last.source].text
+    after = [c for c in ranked if c.source == last.source and c.span.start >= last.span.end and c.span.kind != "header"]
+    if not after:
+        return None
+    nxt = min(after, key=lambda c: c.span.start)
+    if text[last.span.end:nxt.span.start].strip(" \t\r\n>") or nxt.span.end - last.span.start > MAX_QUOTE_CHARS:
+        return None
+    return Candidate(last.source, Span(last.span.start, nxt.span.end, last.span.kind),
+                     text[last.span.start:nxt.span.end], last.score)
+
+
+def _with_lines_before(question: str, top: Candidate, ranked: Sequence[Candidate],
+                       hits: Sequence[SearchHit]) -> Candidate | None:
+    """`top` with the lines it continues, when it is the middle of a sentence and they hold what the question asks
+    for: a verse ("Madame Sosostris, famous clairvoyante, / Had a bad cold, nevertheless / Is known to be the wisest
+    woman in Europe") or a sentence broken by a line split. Development set d18 and e18: the name asked for was in
+    the lines before, sometimes only in the overlapping chunk before (the same line is looked up there too)."""
+    for occurrence in [top] + [c for c in ranked if c.text == top.text and c.source != top.source]:
+        text = hits[occurrence.source].text
+        before = sorted((c for c in ranked if c.source == occurrence.source and c.span.kind == "text"
+                         and c.span.end <= occurrence.span.start), key=lambda c: -c.span.end)
+        joined = occurrence
+        for prev in before[:MAX_LINES_BEFORE]:
+            if text[prev.span.end:joined.span.start].strip() or _ENDS_SENTENCE.search(prev.text):
+                break  # the line before ends a sentence: what follows starts its own
+            if joined.span.end - prev.span.start > MAX_QUOTE_CHARS:
+                break
+            joined = Candidate(occurrence.source, Span(prev.span.start, joined.span.end, "text"),
+                               text[prev.span.start:joined.span.end], top.score)
+            if quote_answers(question, joined, hits):
+                return joined
+    return None
+
+
+MAX_LINES_BEFORE = 2
+_ENDS_SENTENCE = re.compile(r"[.!?:;…\"”)\]][*\d]*\s*$")
 
 
 def _defined_term(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
