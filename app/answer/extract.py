@@ -50,6 +50,7 @@ _NOT_NAMES = frozenset(
 _MEASURE_Q = re.compile(r"^\W*how (?:long|old|far|big|large|tall|much|heavy|wide|deep|high)\b", re.I)
 _UNIT = re.compile(r"[- ]?(?:[a-z]{1,12}\b|%)")
 # "Who is Hassan al-Turabi?" asks what he is, not for a name.
+_SHARE_Q = re.compile(r"\b(?:percentage|percent|per cent|proportion)\b", re.I)
 _DEFINITION_Q = re.compile(r"^\W*(?i:who) (?i:is|was|are|were) (?:the |a |an )?[A-Z]")
 
 
@@ -75,12 +76,15 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
             if m.group(0).lower() not in q_low:
                 out.append(m.span())
     elif kind == "number":
+        share = _SHARE_Q.search(question)
         for m in _NUMBER.finditer(sentence):
             value = m.group(0).strip()
+            if share and not re.search(r"%|per ?cent", value, re.I):
+                continue  # "What percentage…?" wants "47%", not "one"
             if re.search(rf"(?<![\w.,]){re.escape(value.lower())}(?![\w])", q_low):
                 continue  # "one loss" in the question: "one" is not the answer
-            if m.start() > 0 and sentence[m.start() - 1] in "#§+" or _PHONE_LIKE.match(sentence, m.start()):
-                continue  # "#12", "§3", "(+1) 819 …": a label or a phone number, not a count
+            if m.start() > 0 and sentence[m.start() - 1] in "#§+[" or _PHONE_LIKE.match(sentence, m.start()):
+                continue  # "#12", "§3", "[16]", "(+1) 819 …": a label, a footnote or a phone number, not a count
             end = m.start() + len(m.group(0).rstrip())
             if _MEASURE_Q.search(question):
                 unit = _UNIT.match(sentence, end)
@@ -103,8 +107,9 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 cut_orgs.add(tokens[0][0])
             if not tokens or (tokens[0][0] == first and len(tokens) == 1):
                 continue  # a sentence's single capitalised first word may be any word ("Conclusion")
-            if len(tokens) == 1 and re.fullmatch(r"[A-Z]{1,3}s?", tokens[0][2].strip(".,")):
-                continue  # "IE", "US": an acronym of a thing, not someone
+            if len(tokens) == 1 and (re.fullmatch(r"[A-Z]{1,3}s?", tokens[0][2].strip(".,"))
+                                     or re.search(r"(?:an|ese|ish)$", tokens[0][2].strip(".,"))):
+                continue  # "IE", "US": an acronym of a thing; "American", "Chinese": an adjective, not someone
             words = [t[2].strip(".,'’").lower() for t in tokens]
             if all(w in _NOT_NAMES or w in STOPWORDS for w in words):
                 continue

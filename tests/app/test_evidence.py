@@ -451,3 +451,13 @@ def test_a_verse_line_is_quoted_with_the_line_that_names_whom_it_is_about(real_e
     assert done.answer == "Madame Sosostris [1]" and done.verified
     ev = done.sources[0].evidence[0]
     assert text[ev.start:ev.end] == ev.text and "Madame Sosostris" in ev.text and "wisest woman" in ev.text
+
+
+def test_a_date_said_only_by_a_lower_sentence_is_not_verified(real_embedder):
+    """SQuAD dev: "1966" for Doctor Who's first broadcast was verified because some sentence said 1966; for a
+    who/when/how-many question the best sentence itself must say it. The date it does say becomes the answer."""
+    hits = [make_hit("Doctor Who first appeared on BBC television on 23 November 1963. The programme was shown in "
+                     "black and white. In 1966 the Doctor regenerated for the first time.", n=1)]
+    done = check_answer("What year did Doctor Who first show on TV?", "1966 [1].", [1], hits, real_embedder)
+    assert done.draft == "1966 [1]." and done.answer == "23 November 1963 [1]" and "1966" not in done.answer
+    assert "first appeared" in done.sources[0].evidence[0].text

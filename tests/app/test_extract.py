@@ -20,6 +20,8 @@ from app.answer.extract import typed_answer
     ("How many NFL teams have finished the regular season with one loss?",
      "The Carolina Panthers became one of only ten teams to have completed a regular season with only one loss.",
      "ten"),
+    ("What percentage of Newcastle's population was culled by the plague?",
+     "The plague of 1636 killed one in three: 47% of Newcastle's population was culled.", "47%"),
     ("How many men older than 18 are there for every 100 women?",
      "For every 100 females age 18 and over, there were 91.3 males.", "91.3"),
     ("How many species of bird and mammals are there in the Amazon region?",
@@ -39,6 +41,9 @@ def test_the_name_date_or_number_asked_for(question, sentence, expected):
     ("How many files did Bob send in 2019?", "Bob sent the files in 2019."),  # the question's own number
     ("How many employees does VoiceAge Corporation have?",  # development set u06: a signature's phone number
      "Speech and Audio Coding Research Group, phone: (+1) 819 821 8000 ext. 62130"),
+    ("What percentage of Newcastle's population was culled by the plague?",  # a share wants a percentage
+     "No one in Newcastle was spared by the plague of 1636."),
+    ("Who voted on the venue for Super Bowl 50?", "The American venue was chosen by a vote."),  # an adjective
     ("How many employees does VoiceAge Corporation have?",  # a sentence sharing no word with the question
      "There were 12 people at the meeting in Sherbrooke."),
 ])
@@ -49,6 +54,8 @@ def test_nothing_when_the_sentence_holds_nothing_new_of_the_kind(question, sente
 @pytest.mark.parametrize("question, sentence, expected", [
     ("Who registered mozilla.org?",  # development set d01: a person's two-word name before a one-word company
      "One day later, Jamie Zawinski from Netscape registered mozilla.org.", "Jamie Zawinski"),
+    ("How much of Mozilla's revenue came from its contract with Google?",  # d02: a footnote mark is no amount
+     "Mozilla noted that roughly 85% of their revenue comes from their contract with Google.[16]", "85%"),
     ("How long is the review period in the executive order?",  # d05: a length keeps its unit
      "The order provides for a six-month review period before the sanctions are lifted.", "six-month"),
     ("How much rain does the town get in a year?", "The town gets 11.5 inches of rain a year.", "11.5 inches"),
