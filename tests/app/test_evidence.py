@@ -461,3 +461,17 @@ def test_a_date_said_only_by_a_lower_sentence_is_not_verified(real_embedder):
     done = check_answer("What year did Doctor Who first show on TV?", "1966 [1].", [1], hits, real_embedder)
     assert done.draft == "1966 [1]." and done.answer == "23 November 1963 [1]" and "1966" not in done.answer
     assert "first appeared" in done.sources[0].evidence[0].text
+
+
+def test_a_question_about_my_own_life_is_not_answered_from_a_source_about_something_else(real_embedder):
+    """Development set u03: a tax form's "$150,000" answered "How much did I pay for electricity last month?"."""
+    hits = [make_hit("You have up to 60 months to pay. However, if your income was over $150,000 you must pay the "
+                     "whole amount this month.", title="Form 1040NR instructions", n=1)]
+    done = check_answer("How much did I pay for electricity last month?", "$150,000 [1].", [1], hits, real_embedder)
+    assert not done.verified and "150,000 [1]" not in done.answer.split("“")[0]
+    assert done.answer.startswith("I couldn't find an answer to that in your documents.")
+    # the same kind of question, asked of a source that names what it asks about, is answered
+    bill = [make_hit("Electricity bill for October: you paid $84.20 by direct debit last month.", n=1)]
+    done = check_answer("How much did I pay for electricity last month?", "I paid nothing [1].", [1], bill,
+                        real_embedder)
+    assert done.answer == "$84.20 [1]" and done.verified
