@@ -385,15 +385,23 @@ def _email_author(question: str, ranked: list[Candidate], hits: list[SearchHit])
 MAX_QUOTE_CHARS = 400
 
 
+QUOTE_FOLLOWING = 1
+
+
 def _next_sentence(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
-    """The sentence that follows `top` in its chunk (nothing but white space between), if the two fit in a quote."""
-    after = [c for c in ranked if c.source == top.source and c.span.start >= top.span.end and c.span.kind == "text"]
-    if not after:
-        return None
-    nxt = min(after, key=lambda c: c.span.start)
-    if hits[top.source].text[top.span.end:nxt.span.start].strip() or len(top.text) + len(nxt.text) > MAX_QUOTE_CHARS:
-        return None
-    return nxt
+    """The sentence(s) that follow `top` in its chunk (nothing but white space between, QUOTE_FOLLOWING at most), as
+    one span, if they fit in a quote with it."""
+    text = hits[top.source].text
+    after = sorted((c for c in ranked if c.source == top.source and c.span.start >= top.span.end
+                    and c.span.kind == "text"), key=lambda c: c.span.start)
+    got, end = None, top.span.end
+    for c in after[:QUOTE_FOLLOWING]:
+        if text[end:c.span.start].strip() or c.span.end - top.span.start > MAX_QUOTE_CHARS:
+            break
+        got = c if got is None else Candidate(c.source, Span(got.span.start, c.span.end, "text"),
+                                              text[got.span.start:c.span.end], got.score)
+        end = c.span.end
+    return got
 
 
 def _introduced(last: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:

@@ -475,3 +475,13 @@ def test_a_question_about_my_own_life_is_not_answered_from_a_source_about_someth
     done = check_answer("How much did I pay for electricity last month?", "I paid nothing [1].", [1], bill,
                         real_embedder)
     assert done.answer == "$84.20 [1]" and done.verified
+
+
+def test_a_who_question_may_be_answered_with_a_role(real_embedder):
+    """"The keeper on duty" answers "Who is on duty when storms are recorded?" (the README's quick-ask screenshot);
+    a sentence in which someone speaks about a certificate still does not answer a who-question."""
+    hits = [make_hit("Storms are recorded in the logbook by the keeper on duty, with wind speed and direction.", n=1)]
+    done = check_answer("Who is on duty when storms are recorded?", "The keeper on duty [1].", [1], hits,
+                        real_embedder)
+    assert done.verified and done.answer == "The keeper on duty [1]."
+    assert misfit("Who had trouble starting apache2?", "The certificate and key match on one of them.")
