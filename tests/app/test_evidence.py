@@ -308,12 +308,13 @@ def test_an_answer_in_the_line_next_to_the_best_one_is_kept(real_embedder):
 def test_a_quote_keeps_the_sentence_that_follows_the_best_one(real_embedder):
     """The sentence that matches the question often only sets up the answer, which the next one gives."""
     text = ("--dpi=NUMBER\n\nSpecify the default dpi (dots per inch) value for conversion from pixels to inches. "
-            "The default is 96dpi. When images contain information about dpi internally, the encoded value is used.")
+            "The default is 96dpi. When images contain information about dpi internally, the encoded value is used. "
+            "Vector images are never rasterized.")
     hit = make_hit(text, path="/docs/MANUAL.txt", title="MANUAL")
     done = check_answer("What dpi does pandoc assume by default when converting pixels to inches?", "128 dpi [1].",
                         [1], [hit], real_embedder)
     assert not done.verified and "The default is 96dpi." in done.answer, done.answer
-    assert "encoded value" not in done.answer  # one sentence of context, not the chunk
+    assert "rasterized" not in done.answer  # QUOTE_FOLLOWING (two) sentences of context, not the chunk
     ev = done.sources[0].evidence
     assert [text[e.start:e.end] for e in ev] == [e.text for e in ev] and any("96dpi" in e.text for e in ev)
 
