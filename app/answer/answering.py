@@ -45,7 +45,7 @@ from typing import Protocol
 
 from app.answer.evidence import (
     Candidate, SentenceEmbedder, answer_type, content_terms, focus_passages, has_answer_type, is_refusal,
-    is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence,
+    is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence, words,
 )
 from app.answer.extract import typed_answer
 from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
@@ -171,7 +171,7 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         verified = False  # "$150,000" for my electricity bill, from a tax form
     if verified and embedder is not None and strays_from_the_evidence(
             plain, rank_sentences(question, hits, embedder, cache=cache), hits,
-            strict=answer_type(question) in ("who", "when", "number")):
+            strict=answer_type(question) in ("who", "when", "number"), phrase=_typed_phrase(question, plain)):
         verified = False
     ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "", cache=cache)
     best: dict[int, list[Candidate]] = {}
@@ -268,8 +268,14 @@ def _near(a: Candidate, b: Candidate, hits: Sequence[SearchHit]) -> bool:
     return b.text in text[lo:hi]
 
 
+def _typed_phrase(question: str, answer: str) -> str:
+    """The name, date or number an answer gives to a who/when/how-many question, as words ("" if none)."""
+    found = typed_answer(question, answer, anchored=False)
+    return " ".join(words(found.text)) if found else ""
+
+
 def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Sequence[SearchHit], *,
-                             strict: bool = False) -> bool:
+                             strict: bool = False, phrase: str = "") -> bool:
     """Whether the sentence that says `answer` is much less relevant to the question than the best sentence: the
     small model answered from a side remark ("The United States" imposed the embargo, when the best sentence names
     President Clinton; "12" titles from a table of contents). An answer that no single one of the best 12 sentences
@@ -281,7 +287,10 @@ def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Seq
     # the gap is measured from the best real sentence: a heading ("The Waste Land") repeats the question's words and
     # outscores every sentence that says anything (development set d16: "Ezra Pound" from the dedication line)
     top = next((c for c in ranked if len(c.text.split()) >= MIN_QUOTE_WORDS), ranked[0])
-    holder = next((c for c in ranked[:HOLDER_RANKS] if supported(answer, [c.text]).ok), None)
+    # a name is said where its words stand together: "…referred to the baby victim as Precious Doe" does not say
+    # "Baby Doe" (development set e17)
+    holder = next((c for c in ranked[:HOLDER_RANKS] if supported(answer, [c.text]).ok
+                   and (not phrase or f" {phrase} " in f" {' '.join(words(c.text))} ")), None)
     if holder is None:
         return True
     if holder.score >= top.score - (TYPED_EVIDENCE_GAP if strict else MAX_EVIDENCE_GAP):

@@ -382,7 +382,9 @@ def sender_name(sender: str) -> str:
 # Development set, Gemma: 21 of 37 "verified" answers were wrong although every word was in the sources — "Apache
 # 2.2" (a version the question itself names), "I had a problem with the SSL certificate" for "who…?". A who-question
 # wants a name, a when-question a date, a how-many question a number, and no question wants itself repeated.
-_WHO = re.compile(r"^\W*(?:who|whom|whose)\b", re.I)
+_WHO = re.compile(r"^\W*(?:(?:to|for|by|with|from) )?(?:who|whom|whose)\b", re.I)
+# "What name was given to the baby victim…?" asks for a name as "who…?" does (development set e17)
+_NAME_Q = re.compile(r"^\W*(?:what|which) (?:(?:is|was|are|were) (?:the |their |his |her |its )?)?names?\b", re.I)
 _WHEN = re.compile(r"^\W*(?:when|what (?:year|date|day|time)|in what year|which year)\b", re.I)
 _HOW_MANY = re.compile(r"^\W*(?:how (?:many|much|long|old|big|large|tall|far)|what (?:number|percentage|size))\b", re.I)
 _MONTHS = ("january february march april may june july august september october november december jan feb mar apr "
@@ -532,7 +534,7 @@ def answer_type(question: str) -> str:
         return "phone"
     if _EMAIL_Q.search(question):
         return "email"
-    if _WHO.search(question):
+    if _WHO.search(question) or _NAME_Q.search(question):
         return "who"
     if _WHEN.search(question):
         return "when"

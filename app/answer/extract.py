@@ -115,7 +115,8 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 continue
             if all(stem(w) in q_terms or w in STOPWORDS for w in words):
                 continue  # the question names it already
-            out.append((tokens[0][0], tokens[-1][1]))
+            end = tokens[-1][1] - (tokens[-1][2].endswith(".") and len(tokens[-1][2].rstrip(".")) > 1)
+            out.append((tokens[0][0], end))  # "Precious Doe." ends a sentence; "Jack M." keeps its initial
     return out
 
 

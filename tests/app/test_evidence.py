@@ -486,3 +486,13 @@ def test_a_who_question_may_be_answered_with_a_role(real_embedder):
                         real_embedder)
     assert done.verified and done.answer == "The keeper on duty [1]."
     assert misfit("Who had trouble starting apache2?", "The certificate and key match on one of them.")
+
+
+def test_a_name_is_said_only_where_its_words_stand_together(real_embedder):
+    """Development set e17: "Baby Doe" was verified because the best sentence holds "baby" and "Doe" apart; it is
+    said only by a lower sentence, so the name the best sentence gives is the answer."""
+    hits = [make_hit("Similarly, a child or baby whose identity is unknown may be referred to as Baby Doe. A notorious "
+                     "murder case in Kansas City, Missouri, referred to the baby victim as Precious Doe.", n=1)]
+    done = check_answer("What name was given to the baby victim in the Kansas City murder case?", "Baby Doe [1].",
+                        [1], hits, real_embedder)
+    assert done.answer == "Precious Doe [1]" and done.draft == "Baby Doe [1]."

@@ -56,6 +56,8 @@ def test_nothing_when_the_sentence_holds_nothing_new_of_the_kind(question, sente
      "One day later, Jamie Zawinski from Netscape registered mozilla.org.", "Jamie Zawinski"),
     ("How much of Mozilla's revenue came from its contract with Google?",  # d02: a footnote mark is no amount
      "Mozilla noted that roughly 85% of their revenue comes from their contract with Google.[16]", "85%"),
+    ("What name was given to the baby victim in the Kansas City murder case?",  # e17: "what name" asks for a name
+     "A notorious murder case in Kansas City, Missouri, referred to the baby victim as Precious Doe.", "Precious Doe"),
     ("How long is the review period in the executive order?",  # d05: a length keeps its unit
      "The order provides for a six-month review period before the sanctions are lifted.", "six-month"),
     ("How much rain does the town get in a year?", "The town gets 11.5 inches of rain a year.", "11.5 inches"),
