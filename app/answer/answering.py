@@ -60,6 +60,7 @@ MIN_QUOTE_WORDS = 6
 # A verified answer to a "who/when/how many…?" question that says this many words more than the name, date or
 # number it gives is cut to that (app/answer/extract.py).
 SHORTEN_EXTRA_WORDS = 3
+_TYPED_KINDS = ("who", "when", "number")  # the answer types app/answer/extract.py takes from a sentence
 # Cosine similarity of all-MiniLM-L6-v2 (query vs chunk). On 300 SQuAD dev question/paragraph pairs the matching
 # paragraph scored >= 0.30 for 98% of questions (median 0.61), while the best of 300 paragraphs for off-topic
 # personal questions ("How much did I pay for car insurance?") passed 0.30 only 1 time in 10 (median 0.22).
@@ -168,12 +169,15 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
     plain = _strip_citations(text)
     support = supported(plain, _source_texts(hits)) if plain and not is_refusal(plain) else None
     verified = bool(support and support.ok) and not misfit(question, plain) and not names_a_source(question, plain, hits)
-    if verified and answer_type(question) and not any(names_my_subject(question, h) for h in hits
-                                                      if supported(plain, _source_texts([h])).ok):
+    kind = answer_type(question)
+    if verified and kind and _ABOUT_ME.search(question) and not any(
+            names_my_subject(question, h) for h in hits if supported(plain, _source_texts([h])).ok):
         verified = False  # "$150,000" for my electricity bill, from a tax form
+    # the name, date or number the answer gives, for a who/when/how-many question (once: checked, then shown)
+    short = typed_answer(question, plain, anchored=False) if verified and kind in _TYPED_KINDS else None
     if verified and embedder is not None and strays_from_the_evidence(
-            plain, rank_sentences(question, hits, embedder, cache=cache), hits,
-            strict=answer_type(question) in ("who", "when", "number"), phrase=_typed_phrase(question, plain)):
+            plain, rank_sentences(question, hits, embedder, cache=cache), hits, strict=kind in _TYPED_KINDS,
+            phrase=" ".join(words(short.text)) if short else ""):
         verified = False
     ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "", cache=cache)
     best: dict[int, list[Candidate]] = {}
@@ -196,7 +200,6 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
                 text, cited = _recite(text, holders), holders  # the model cited a source that does not say it
         elif holders:
             text, cited = _recite(text, holders), holders
-        short = typed_answer(question, plain, anchored=False)
         if short is not None and len(plain.split()) > len(short.text.split()) + SHORTEN_EXTRA_WORDS:
             # "The British defeated New France in 1759-60 [1]." for "When did…?": the date is the answer, and the
             # evidence sentence under it says the rest
@@ -268,12 +271,6 @@ def _near(a: Candidate, b: Candidate, hits: Sequence[SearchHit]) -> bool:
     text = hits[a.source].text
     lo, hi = max(0, a.span.start - NEAR_CHARS - len(b.text)), a.span.end + NEAR_CHARS + len(b.text)
     return b.text in text[lo:hi]
-
-
-def _typed_phrase(question: str, answer: str) -> str:
-    """The name, date or number an answer gives to a who/when/how-many question, as words ("" if none)."""
-    found = typed_answer(question, answer, anchored=False)
-    return " ".join(words(found.text)) if found else ""
 
 
 def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Sequence[SearchHit], *,

@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.answer.evidence import STOPWORDS, answer_type, content_terms, fold, stem
+from app.answer.evidence import _MONTHS, STOPWORDS, answer_type, content_terms, fold, stem
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
-_SEASON = r"(?:(?:early|late|mid|the\s+)?(?:spring|summer|autumn|fall|winter|early|late|mid)(?:\s+of)?\s+)"
+_SEASON = r"(?:(?:the\s+)?(?:early|late|mid|spring|summer|autumn|fall|winter)(?:\s+of)?\s+)"
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
 _DATE = re.compile(
     rf"\b(?:{_SEASON}?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+{_YEAR}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}"
@@ -40,9 +40,7 @@ _NUMBER = re.compile(
 _NAME = re.compile(r"(?:\b[A-Z][\w'’-]*\.?|\b(?:al|el|bin|ibn)-[A-Z][\w'’-]*)"
                    r"(?:[ \t\u00a0]+(?:(?:de|van|von|der|den|da|di|del|la|le|du|bin|ibn)[ \t\u00a0]+)*"
                    r"(?:[A-Z][\w'’-]*\.?|(?:al|el)-[A-Z][\w'’-]*))*")
-_NOT_NAMES = frozenset(
-    "jan feb mar apr jun jul aug sep sept oct nov dec january february march april may june july august september "
-    "october november december monday tuesday wednesday thursday friday saturday sunday i".split())
+_NOT_NAMES = frozenset(_MONTHS) | {"i"}  # month and day names are capitalised too
 
 
 # "How long…?" wants "six months", not "six"; "How many episodes…?" wants "12" (SQuAD's gold answers; development
@@ -168,5 +166,7 @@ def typed_answer(question: str, sentence: str, *, anchored: bool = True) -> Extr
     if not spans:
         return None
     start, end = min(spans, key=distance)
-    text = sentence[start:end].strip(" ,;:")
+    raw = sentence[start:end]
+    text = raw.strip(" ,;:")
+    start += len(raw) - len(raw.lstrip(" ,;:"))
     return Extracted(text, start, start + len(text)) if text else None
