@@ -496,3 +496,16 @@ def test_a_name_is_said_only_where_its_words_stand_together(real_embedder):
     done = check_answer("What name was given to the baby victim in the Kansas City murder case?", "Baby Doe [1].",
                         [1], hits, real_embedder)
     assert done.answer == "Precious Doe [1]" and done.draft == "Baby Doe [1]."
+
+
+def test_a_footnote_mark_after_the_full_stop_ends_the_sentence():
+    """A Wikipedia page: ".[3] One day later, Jamie Zawinski…" — the evidence for "Who registered mozilla.org?" was
+    three sentences long because the footnote mark hid the sentence end (found trying `cove ask` on the corpus)."""
+    from app.answer.sentences import split_sentences
+
+    text = ("On January 23, 1998, Netscape made two announcements.[3] One day later, Jamie Zawinski from Netscape "
+            "registered mozilla.org.[4] The project was named Mozilla. It is free (see [5] for more).")
+    got = [text[s.start:s.end] for s in split_sentences(text)]
+    assert got == ["On January 23, 1998, Netscape made two announcements.[3]",
+                   "One day later, Jamie Zawinski from Netscape registered mozilla.org.[4]",
+                   "The project was named Mozilla.", "It is free (see [5] for more)."]
