@@ -2,7 +2,8 @@
 nothing relevant was found (the model is never asked to answer from nothing), show the model only the best sentences
 of the best sources (app.answer.evidence.focus_passages), stream tokens, then check the answer against its sources
 (`check_answer`): each source gets its evidence sentence(s), and an answer that its sources do not support — or
-that cannot answer the question asked — is replaced by what the documents say, marked `verified=False`.
+that cannot answer the question asked — is replaced by what the documents say (app/answer/quoting.py), marked
+`verified=False`.
 
 Every change to the prompt path is measured through this function (tests/benchmarks/bench_answers.py: SQuAD v1.1
 dev, seed 11; tests/benchmarks/bench_devset.py: 56 questions over ../shared/corpora). Load average 10-19 on 2 cores,
@@ -33,6 +34,11 @@ so the timings in those runs are pessimistic; the quality columns are not affect
 | + a percentage for "what percentage", no footnote mark or nationality adjective as an answer; development set scored with words broken at punctuation (bench_devset.words_only: 36/50 / 39/50 for the row above) (Gemma, 150 q, load ~1.5; `bench_answers --questions 150 --model gemma`, EM 0.247, first token from the question 832 ms, model 595 ms) | 0.360 | 0.727 | 0.820 | 0.807 | 37/50 / 39/50 (+ a question about the user's own life verified only from a source naming its subject, commit 136ce35), refusals 6/6, verified-but-wrong 3 |
 | + a quote keeps the two sentences after the best one (QUOTE_FOLLOWING) (commit 8de2796; first token from the question 775 ms) | 0.359 | 0.733 | 0.827 | 0.807 | 39/50 / 41/50, refusals 6/6, verified-but-wrong 3 |
 | + "what name…?" and "to whom…?" ask for a name, a typed answer's holder says its words together ("Baby Doe" ≠ "…baby victim as Precious Doe") (commit 61f6beb; EM 0.260; model TTFT 564 ms, first token from the question 784 ms; load ~1.9) | 0.371 | 0.740 | 0.827 | 0.807 | 40/50 / 41/50, refusals 6/6, verified-but-wrong 2 |
+| + a short line that clearly beats every real sentence leads the quote, the sentence after it follows (quoting.SHORT_LEAD_MARGIN: a signature's name line above the company, a reply's "Apache 2.2 ?" above "Migrate to 2.4.43"; load ~2) | 0.371 | 0.740 | 0.827 | 0.813 | 42/50 / 43/50, refusals 6/6, verified-but-wrong 2 |
+| + "What is X?" quotes the sentence that defines X (quoting.DEFINITION_GAP), a list item run into a line starts a sentence (sentences._END) | 0.371 | 0.740 | 0.827 | 0.813 | 43/50 / 44/50, refusals 6/6, verified-but-wrong 2 |
+| + "Who wrote …?" quotes the title page of the document it names (quoting._title_page) (commit after e4fcbdc; Gemma, 150 q, quiet) | see README | | | | see README |
+| rejected: the model's unverified draft as a ranking signal for the quote, at 0.3 / 0.6 / 1.0 of the verification weights (recorded drafts re-checked): SQuAD cited 0.793 / 0.747 / 0.633, development set correct 40 / 37 / 33 | 0.354 / 0.341 / 0.308 | – | 0.827 / 0.780 / 0.667 | | 40/50 / 37/50 / 33/50 |
+| rejected: a lower sentence that gives the name, date or number a who/when/how-many question asks for, quoted instead of the best (gap 0.4 / 0.6): "1%" for Newcastle's plague toll (wrong), names glued to a paper title's words | 0.372 | – | 0.820 | 0.807 | 42/50 / 43/50 (0.4), 43/50 / 44/50 (0.6) |
 | rejected: W_TYPE 0.3 (the type bonus in sentence ranking) with extraction: SQuAD F1 0.349, answer-or-evidence 0.827; development set refusals 4/6 (a phone number and a "1" answered two questions the documents cannot answer) | 0.349 | – | 0.827 | 0.800 | 31/50 / 34/50, refusals 4/6 |
 | rejected: five focus sentences instead of six (Gemma, 150 q, load ~1.5; first token 843 vs 956 ms) | 0.215 | 0.747 | 0.827 | 0.813 | 32/50 / 35/50, verified-but-wrong 6 |
 | rejected: copy-constrained decoding (a logits processor that lets the model only copy spans of its sources) | – | – | – | – | 20/50 (against 27/50 without) |
@@ -46,17 +52,17 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from app.answer.evidence import (
-    Candidate, SentenceEmbedder, answer_type, content_terms, focus_passages, has_answer_type, is_refusal,
+    Candidate, SentenceEmbedder, answer_type, content_terms, focus_passages, is_refusal,
     is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence, words,
 )
 from app.answer.extract import typed_answer
 from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
     CLOSEST_PREFIX, NOT_FOUND_ANSWER, REPLACED_PREFIX, AnswerEvent, Done, Evidence, Retrieved, Source, Token)
 from app.answer.prompts import build_prompt, clean_citations, standalone_query
+from app.answer.quoting import ABOUT_ME, MIN_QUOTE_WORDS, names_my_subject, quote_documents
 from app.answer.sentences import Span, first_sentence_end
 from indexer.hits import SearchHit
 
-MIN_QUOTE_WORDS = 6
 # A verified answer to a "who/when/how many…?" question that says this many words more than the name, date or
 # number it gives is cut to that (app/answer/extract.py).
 SHORTEN_EXTRA_WORDS = 3
@@ -170,7 +176,7 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
     support = supported(plain, _source_texts(hits)) if plain and not is_refusal(plain) else None
     verified = bool(support and support.ok) and not misfit(question, plain) and not names_a_source(question, plain, hits)
     kind = answer_type(question)
-    if verified and kind and _ABOUT_ME.search(question) and not any(
+    if verified and kind and ABOUT_ME.search(question) and not any(
             names_my_subject(question, h) for h in hits if supported(plain, _source_texts([h])).ok):
         verified = False  # "$150,000" for my electricity bill, from a tax form
     # the name, date or number the answer gives, for a who/when/how-many question (once: checked, then shown)
@@ -208,37 +214,11 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
         cited = []  # "I could not find …" is not a claim: keep it, with the closest evidence on each source
     elif ranked or hits:
         draft = text
-        prose = [c for c in ranked if c.span.kind != "header"]
-        # a heading ("Lighthouse maintenance") says nothing on its own: quote a real sentence when there is one
-        top = next((c for c in prose if len(c.text.split()) >= MIN_QUOTE_WORDS), prose[0] if prose else None)
-        if top is not None:
-            answers = quote_answers(question, top, hits)
-            if not answers:
-                joined = _with_lines_before(question, top, ranked, hits)
-                if joined is not None:
-                    top, answers = joined, True
-            n = top.source + 1
-            nxt = _next_sentence(top, ranked, hits)
-            if nxt is not None and nxt.text.rstrip().endswith(":"):
-                nxt = _introduced(nxt, ranked, hits) or nxt
-            elif nxt is None and top.text.rstrip().endswith(":"):
-                top = _introduced(top, ranked, hits) or top
-            term = _defined_term(top, ranked, hits)
-            quote = " ".join(" ".join(c.text for c in (term, top, nxt) if c is not None).split())
-            # whether the quote answers is judged on the best sentence alone: a neighbour is context, and judging
-            # both let an unanswerable question through (development set: refusals 6/6 → 5/6)
-            short = typed_answer(question, top.text) if answers else None
-            if short is not None:
-                # a name, date or number asked for, said verbatim by the best sentence: that is the answer, and
-                # the sentence its evidence (app/answer/extract.py)
-                text, cited, verified = f"{short.text} [{n}]", [n], True
-                shown = [top]
-            else:
-                prefix = REPLACED_PREFIX if answers else CLOSEST_PREFIX
-                text, cited = f"{prefix} “{quote}” [{n}]", [n]
-                shown = [c for c in (term, top, nxt) if c is not None]
-            best[top.source] = shown + [c for c in best.get(top.source, []) if c not in shown]
-            quoted = (top.source, len(shown))
+        quote = quote_documents(question, ranked, hits)
+        if quote is not None:
+            text, cited, verified = quote.text, [quote.source + 1], quote.verified
+            best[quote.source] = list(quote.shown) + [c for c in best.get(quote.source, []) if c not in quote.shown]
+            quoted = (quote.source, len(quote.shown))
         else:
             text, cited = NOT_FOUND_ANSWER, []
     sources = []
@@ -317,49 +297,6 @@ def names_a_source(question: str, answer: str, hits: Sequence[SearchHit]) -> boo
     return False
 
 
-_TYPE_WORDS = frozenset("phone telephone mobile cell fax number email e-mail mail address".split())
-
-
-def quote_answers(question: str, quote: Candidate, hits: Sequence[SearchHit]) -> bool:
-    """Whether a quote may stand as what the documents say in answer to `question`: it holds the kind of thing
-    asked for (a name for "who…?", a date for "when…?", a number for "how many…?", a phone number), and for a phone
-    number or address, its source names whom it belongs to. Otherwise the answer says it found nothing and shows the
-    quote as the closest passage. Development set: "What is my dentist's phone number?" was answered with another
-    organisation's dial-in numbers, "How many employees does VoiceAge have?" with its postcode. A question about the
-    user's own life ("How much did I pay for electricity last month?") is answered only by a source that names what
-    it asks about: a tax form's "$150,000" was quoted for it (development set u03)."""
-    kind = answer_type(question)
-    if not kind:
-        return True
-    q_terms = set(content_terms(question))
-    if not has_answer_type(kind, quote.text, q_terms):
-        return False
-    hit = hits[quote.source]
-    if kind in ("phone", "email"):
-        have = set(content_terms(" ".join(x for x in (hit.sender, hit.subject, hit.title, hit.text) if x)))
-        return all(t in have for t in q_terms - _TYPE_WORDS)
-    return names_my_subject(question, hit)
-
-
-_ABOUT_ME = re.compile(r"\b(?:I|[Mm]y|[Mm]e|[Mm]ine)\b")
-
-
-def names_my_subject(question: str, hit: SearchHit) -> bool:
-    """For a question about the user's own life ("How much did I pay for electricity last month?"), whether the
-    source names its subject — the question's longest content word ("electricity"), inflected or not ("electric");
-    other questions: True. A tax form's "$150,000" was quoted for the electricity bill (development set u03); the
-    longest word stands for the subject because the short ones ("pay", "last", "month") are in any form."""
-    if not _ABOUT_ME.search(question):
-        return True
-    terms = [t for t in content_terms(question) if t not in _TYPE_WORDS and not t.isdigit()]
-    if not terms:
-        return True
-    subject = max(terms, key=len)
-    stem_ = subject[: max(5, len(subject) - 3)]
-    have = content_terms(" ".join(x for x in (hit.sender, hit.subject, hit.title, hit.text) if x))
-    return any(t.startswith(stem_) for t in have)
-
-
 _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
@@ -387,92 +324,6 @@ def _email_author(question: str, ranked: list[Candidate], hits: list[SearchHit])
         return None
     name = sender_name(hits[top.source].sender)
     return f"{name} [{top.source + 1}].", top.source + 1, top
-
-
-# A quote of the documents is the best sentence and the one(s) right after it when they fit in this many characters:
-# the sentence that matches the question often sets up the one that answers it ("Specify the default dpi…" / "The
-# default is 96dpi."). Development set, the recorded Gemma answers re-checked: answer correct 33 → 35 of 50,
-# evidence 36 → 37, refusals 6/6 kept, verified-but-wrong 6 → 6 (300 and 400 characters gave the same).
-MAX_QUOTE_CHARS = 400
-
-
-# ...and the sentences right after it: one, or two (measured 2026-12-01, Gemma, onnx-int8: SQuAD 150 q F1 0.360 → 0.359,
-# answer-or-evidence 0.820 → 0.827, cited 0.807 both; development set correct 37 → 39 of 50, evidence 39 → 40,
-# refusals 6/6 and verified-but-wrong 3 both: "The default is 96dpi." is the second sentence after "Specify the
-# default dpi…", the graceful reload the second after the mod_md fallback).
-QUOTE_FOLLOWING = 2
-
-
-def _next_sentence(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
-    """The sentence(s) that follow `top` in its chunk (nothing but white space between, QUOTE_FOLLOWING at most), as
-    one span, if they fit in a quote with it."""
-    text = hits[top.source].text
-    after = sorted((c for c in ranked if c.source == top.source and c.span.start >= top.span.end
-                    and c.span.kind == "text"), key=lambda c: c.span.start)
-    got, end = None, top.span.end
-    for c in after[:QUOTE_FOLLOWING]:
-        if text[end:c.span.start].strip() or c.span.end - top.span.start > MAX_QUOTE_CHARS:
-            break
-        got = c if got is None else Candidate(c.source, Span(got.span.start, c.span.end, "text"),
-                                              text[got.span.start:c.span.end], got.score)
-        end = c.span.end
-    return got
-
-
-def _introduced(last: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
-    """`last` with what its colon introduces: "The server complained with this message:" and the quoted error line
-    after it, which is the answer (development set e05). None when nothing follows directly or it is too long."""
-    text = hits[last.source].text
-    after = [c for c in ranked if c.source == last.source and c.span.start >= last.span.end and c.span.kind != "header"]
-    if not after:
-        return None
-    nxt = min(after, key=lambda c: c.span.start)
-    if text[last.span.end:nxt.span.start].strip(" \t\r\n>") or nxt.span.end - last.span.start > MAX_QUOTE_CHARS:
-        return None
-    return Candidate(last.source, Span(last.span.start, nxt.span.end, last.span.kind),
-                     text[last.span.start:nxt.span.end], last.score)
-
-
-def _with_lines_before(question: str, top: Candidate, ranked: Sequence[Candidate],
-                       hits: Sequence[SearchHit]) -> Candidate | None:
-    """`top` with the lines it continues, when it is the middle of a sentence and they hold what the question asks
-    for: a verse ("Madame Sosostris, famous clairvoyante, / Had a bad cold, nevertheless / Is known to be the wisest
-    woman in Europe") or a sentence broken by a line split. Development set d18 and e18: the name asked for was in
-    the lines before, sometimes only in the overlapping chunk before (the same line is looked up there too)."""
-    for occurrence in [top] + [c for c in ranked if c.text == top.text and c.source != top.source]:
-        text = hits[occurrence.source].text
-        before = sorted((c for c in ranked if c.source == occurrence.source and c.span.kind == "text"
-                         and c.span.end <= occurrence.span.start), key=lambda c: -c.span.end)
-        joined = occurrence
-        for prev in before[:MAX_LINES_BEFORE]:
-            if text[prev.span.end:joined.span.start].strip() or _ENDS_SENTENCE.search(prev.text):
-                break  # the line before ends a sentence: what follows starts its own
-            if joined.span.end - prev.span.start > MAX_QUOTE_CHARS:
-                break
-            joined = Candidate(occurrence.source, Span(prev.span.start, joined.span.end, "text"),
-                               text[prev.span.start:joined.span.end], top.score)
-            if quote_answers(question, joined, hits):
-                return joined
-    return None
-
-
-MAX_LINES_BEFORE = 2
-_ENDS_SENTENCE = re.compile(r"[.!?:;…\"”)\]][*\d]*\s*$")
-
-
-def _defined_term(top: Candidate, ranked: Sequence[Candidate], hits: Sequence[SearchHit]) -> Candidate | None:
-    """The term a definition defines, when the quoted sentence is the definition of a definition list (Markdown,
-    man pages: "`--toc-depth=`*NUMBER*" on its own line, then ":   Specify the number of section levels…"). Without
-    it the quote says what an option does but not which option (development set d09)."""
-    if not top.text.lstrip().startswith(":"):
-        return None
-    before = [c for c in ranked if c.source == top.source and c.span.end <= top.span.start and c.span.kind == "text"]
-    if not before:
-        return None
-    term = max(before, key=lambda c: c.span.end)
-    if hits[top.source].text[term.span.end:top.span.start].strip() or len(term.text) > 200:
-        return None
-    return term
 
 
 _FROM_FIELD = re.compile(r"\bFrom:[ \t]*(.+?)(?=[ \t]+(?:To|Cc|Date|Subject|Sent):|$)", re.M)

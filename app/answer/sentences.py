@@ -26,8 +26,10 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]\s|\d{1,3}[.)]\s|#{1,6}\s|\|)")
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by white space and an upper-case letter, digit,
 # quote or bracket. What may not end one: an initial ("Jack M. Nilles"), a known abbreviation ("e.g. the"), a
 # version or number ("v2.4. Then" is kept whole; "3.5 " never matches because no space follows the first dot).
-# A footnote mark after the full stop (".[3] One day later…", Wikipedia pages) still ends the sentence.
-_END = re.compile(r"[.!?][\"'”’)\]]*(?:\[\d{1,3}\])*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A footnote mark after the full stop (".[3] One day later…", Wikipedia pages) still ends the sentence, and so does
+# a list item run into the line ("…internal statistics. - Black-box monitoring - Testing externally visible…": a
+# glossary of a saved web page, whose items the chunker joined with spaces; development set d07).
+_END = re.compile(r"[.!?][\"'”’)\]]*(?:\[\d{1,3}\])*\s+(?=(?:[-*•]\s+)?[\"'“‘(\[]?[A-Z0-9])")
 ABBREVIATIONS = frozenset("""e.g i.e etc vs cf al approx ca mr mrs ms dr prof st jr sr no nos fig figs inc ltd co corp
 dept est vol vols ed eds p pp ch sec op jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen col lt sgt rev
 u.s u.k a.m p.m ph.d""".split())

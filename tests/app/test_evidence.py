@@ -509,3 +509,64 @@ def test_a_footnote_mark_after_the_full_stop_ends_the_sentence():
     assert got == ["On January 23, 1998, Netscape made two announcements.[3]",
                    "One day later, Jamie Zawinski from Netscape registered mozilla.org.[4]",
                    "The project was named Mozilla.", "It is free (see [5] for more)."]
+
+
+def test_a_signature_name_line_leads_the_quote_with_the_company_under_it(real_embedder):
+    """Development set e11: the name line of a signature ("Milan JELINEK, Ph.D.", too short to quote on its own)
+    outscored every sentence, and the quote fell to an unrelated long one; now the name line leads the quote and the
+    line under it — the company — follows, without the line of asterisks above it."""
+    text = ("Dear all, I did some formatting, but I have not fixed the numbering entirely yet. No strong views on "
+            "when this editorial work on references should be done.\n\nBest regards Milan --\n\n"
+            "********************************************** Milan JELINEK, Ph.D.\n\nR&D, VoiceAge Corporation\n\n"
+            "Speech and Audio Coding Research Group Department of Electrical & Computer Engineering University of "
+            "Sherbrooke Sherbrooke (Quebec) J1K 2R1 CANADA")
+    hits = [make_hit(text, n=1)]
+    done = check_answer("Which company does Milan Jelinek work for?", "Email from Imre Varga [1].", [1], hits,
+                        real_embedder)
+    assert not done.verified
+    assert done.answer.startswith("Your documents say: “Milan JELINEK, Ph.D. R&D, VoiceAge Corporation")
+    ev = done.sources[0].evidence
+    assert ev[0].text == "Milan JELINEK, Ph.D." and text[ev[0].start:ev[0].end] == ev[0].text
+    assert any("VoiceAge Corporation" in e.text and text[e.start:e.end] == e.text for e in ev)
+
+
+def test_a_what_is_question_is_answered_with_the_definition(real_embedder):
+    """Development set d07: a saved page's glossary ("- Black-box monitoring - Testing externally visible behavior…",
+    its items run into one line) was one long sentence, and a sentence comparing black-box with white-box monitoring
+    was quoted for "What is black-box monitoring?". The glossary items are sentences now, and the one that defines
+    the term asked about is quoted, without its bullet."""
+    first = ("We combine heavy use of white-box monitoring with modest but critical uses of black-box monitoring. "
+             "The simplest way to think about black-box monitoring versus white-box monitoring is that black-box "
+             "monitoring is symptom-oriented and represents active problems.")
+    glossary = ("- White-box monitoring - Monitoring based on metrics exposed by the internals of the system, or an "
+                "HTTP handler that emits internal statistics. - Black-box monitoring - Testing externally visible "
+                "behavior as a user would see it. - Dashboard - An application that provides a summary view of a "
+                "service's core metrics.")
+    hits = [make_hit(first, n=1), make_hit(glossary, n=2)]
+    done = check_answer("What is black-box monitoring?", "It is a form of monitoring [1].", [1], hits, real_embedder)
+    assert done.answer.startswith(
+        "Your documents say: “Black-box monitoring - Testing externally visible behavior as a user would see it.")
+    assert done.answer.endswith("[2]")
+    ev = done.sources[1].evidence[0]
+    assert ev.text.startswith("Black-box monitoring - Testing") and glossary[ev.start:ev.end] == ev.text
+
+
+def test_who_wrote_a_paper_is_answered_from_its_title_page(real_embedder):
+    """Development set p05: for "Who wrote the paper on Preemptive Information Extraction?" the conclusion ("In
+    this paper we proposed Preemptive Information Extraction…") outranked the title page; the authors are named only
+    under the title, in the document's first chunk, and that is what is quoted now."""
+    conclusion = ("5 Conclusion In this paper we proposed Preemptive Information Extraction as a new direction of IE "
+                  "research. As its key technique, we presented Unrestricted Relation Discovery that tries to find "
+                  "parallel correspondences between multiple entities in a document.")
+    opening = ("Preemptive Information Extraction using Unrestricted Relation Discovery Yusuke Shinyama Satoshi "
+               "Sekine New York University 715, Broadway, 7th Floor New York, NY, 10003 {yusuke,sekine}@cs.nyu.edu "
+               "Abstract We are trying to extend the boundary of Information Extraction (IE) systems.")
+    hits = [make_hit(conclusion, n=7, path="/papers/naacl06.pdf"), make_hit(opening, n=0, path="/papers/naacl06.pdf")]
+    done = check_answer("Who wrote the paper on Preemptive Information Extraction?",
+                        "The paper was written by the author of the paper.", [1], hits, real_embedder)
+    assert "Yusuke Shinyama Satoshi Sekine" in done.answer and done.answer.endswith("[2]")
+    ev = done.sources[1].evidence[0]
+    assert opening[ev.start:ev.end] == ev.text and ev.start == 0
+    # the same opening is not quoted for a question that does not ask who wrote it
+    other = check_answer("What did the paper propose?", "A new model.", [1], hits, real_embedder)
+    assert "Yusuke" not in other.answer

@@ -175,7 +175,7 @@ def code_state() -> str:
                               text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "app/answer/answering.py",
                                 "app/answer/prompts.py", "app/answer/evidence.py", "app/answer/sentences.py",
-                                "app/models/llm.py"],
+                                "app/answer/quoting.py", "app/answer/extract.py", "app/models/llm.py"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown commit"
