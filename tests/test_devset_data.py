@@ -53,3 +53,18 @@ def test_subset_holds_every_source_within_the_cap(questions: list[dict]) -> None
     assert {CORPORA / q["source"] for q in questions if q["source"]} <= set(files)
     assert sum(f.stat().st_size for f in files) <= TOTAL_BYTES_CAP
     assert not any(f.name == "expected.html" or f.suffix == ".native" for f in files)  # no duplicate copies
+
+
+def test_the_held_out_set_is_backed_by_the_parsed_source_and_new(questions: list[dict]) -> None:
+    """tests/benchmarks/devset_heldout.jsonl: 16 questions written after the answer rules were tuned on the
+    development set, to see whether they carry over (bench_devset --devset …). Sound in the same way, and none of
+    its questions is one of the development set's."""
+    from pathlib import Path
+
+    from tests.benchmarks.devset_check import check, load
+
+    held = load(Path(__file__).parent / "benchmarks" / "devset_heldout.jsonl")
+    assert len(held) == 16 and sum(q["kind"] == "unanswerable" for q in held) == 2
+    assert {q["id"] for q in held}.isdisjoint(q["id"] for q in questions)
+    assert {q["question"] for q in held}.isdisjoint(q["question"] for q in questions)
+    assert {q["id"]: p for q in held if (p := check(q))} == {}

@@ -570,3 +570,20 @@ def test_who_wrote_a_paper_is_answered_from_its_title_page(real_embedder):
     # the same opening is not quoted for a question that does not ask who wrote it
     other = check_answer("What did the paper propose?", "A new model.", [1], hits, real_embedder)
     assert "Yusuke" not in other.answer
+
+
+def test_a_reply_attribution_line_is_a_header_not_a_writer(real_embedder):
+    """Held-out set h02: "Who wrote the German lecture notes on geometry and topology?" was answered "Riyafa Abdul
+    Hameed" from "On 9/3/17 11:44 PM, Riyafa Abdul Hameed wrote: > Hi, …", a reply's attribution run into the quoted
+    text. The attribution is a header of the quote now, the quoted text a quote, and neither names a writer."""
+    from app.answer.sentences import split_sentences
+
+    text = ("Thanks. On 9/3/17 11:44 PM, Riyafa Abdul Hameed wrote: > Hi, > > Esri geometry-api version 2.0.0 have "
+            "been released under the Apache license.")
+    spans = [(s.kind, text[s.start:s.end]) for s in split_sentences(text)]
+    assert spans == [("text", "Thanks."), ("header", "On 9/3/17 11:44 PM, Riyafa Abdul Hameed wrote:"),
+                     ("quote", "> Hi, > > Esri geometry-api version 2.0.0 have been released under the Apache license.")]
+    assert [s.kind for s in split_sentences("He wrote: the book is good. Then he left.")] == ["text", "text"]
+    done = check_answer("Who wrote the German lecture notes on geometry and topology?", "http://example.org/geo.",
+                        [], [make_hit(text, n=1, kind="email")], real_embedder)
+    assert "Riyafa" not in done.answer.split("“")[0] and not done.verified
