@@ -41,7 +41,6 @@ class ParsedChunk:
 @lru_cache(maxsize=None)
 def parsed_chunks(path: str) -> tuple[ParsedChunk, ...]:
     """Every chunk Cove would index for this file (all messages of an mbox), in order."""
-    from indexer.chunking import default_token_counter
     from indexer.prepare import PrepareConfig, prepare_source
 
     cfg = PrepareConfig(max_bytes=200 * 1024 * 1024)

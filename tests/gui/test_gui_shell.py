@@ -2,7 +2,6 @@
 and the first-run proposal."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 

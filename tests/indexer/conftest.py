@@ -7,8 +7,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
-# The shared corpora live beside the repository (../shared/corpora); COVE_CORPORA points elsewhere.
-from tests.conftest import CORPORA  # noqa: E402  (one definition: ../shared/corpora or COVE_CORPORA)
 
 
 @pytest.fixture(scope="session")
