@@ -54,17 +54,20 @@ def quote_documents(question: str, ranked: Sequence[Candidate], hits: Sequence[S
         after = _next_sentence(prose[0], ranked, hits, count=1)
         if after is not None:
             lead, top, led = _without_rule(prose[0], hits), after, (after.source, after.span.start)
-    title_page = None
+    title_page = defining = None
     if lead is None:
         defining = _definition(question, top, prose)
         title_page = _title_page(question, prose, hits)
-        top = title_page or (_without_rule(defining, hits) if defining is not None else top)
+        top = title_page or defining or top
+    defines = title_page is None and defining is not None
     answers = quote_answers(question, top, hits)
     if not answers:
         joined = _with_lines_before(question, top, ranked, hits)
         if joined is not None:
             top, answers = joined, True
     nxt = _next_sentence(top, ranked, hits)
+    if nxt is not None and defines and _LIST_ITEM.match(nxt.text) and _LIST_ITEM.match(top.text):
+        nxt = None  # the next item of a glossary or list defines something else ("- Dashboard - An application…")
     if nxt is not None and nxt.text.rstrip().endswith(":"):
         nxt = _introduced(nxt, ranked, hits) or nxt
     elif nxt is None and top.text.rstrip().endswith(":"):
@@ -78,6 +81,8 @@ def quote_documents(question: str, ranked: Sequence[Candidate], hits: Sequence[S
     if lead is not None:  # one span, so that the source card and the viewer show the name line with what it heads
         top = Candidate(top.source, Span(lead.span.start, top.span.end, top.span.kind),
                         hits[top.source].text[lead.span.start:top.span.end], top.score)
+    if defining is not None and defines and top.span.start == defining.span.start:
+        top = _without_rule(top, hits)  # a definition quoted without its list bullet
     term = None if lead is not None else _defined_term(top, ranked, hits)
     if short is not None:
         # a name, date or number asked for, said verbatim by the best sentence: that is the answer, and the
@@ -209,6 +214,7 @@ def _title_page(question: str, prose: Sequence[Candidate], hits: Sequence[Search
     return None
 
 
+_LIST_ITEM = re.compile(r"^\s*[-*•]\s")
 _RULE = re.compile(r"^\s*(?:([*=_#~+-])\1{2,}|[-*•])\s+")
 
 
