@@ -92,6 +92,9 @@ def run(argv: Sequence[str]) -> int:
     qt_app.setApplicationDisplayName("Cove")
     qt_app.setDesktopFileName("cove")
     qt_app.setQuitOnLastWindowClosed(False)
+    from app.gui.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(qt_app)  # a worker thread must never run the collector over Qt objects
     from app.gui import single_instance
     from app.gui.icons import app_icon
     from app.gui.theme import apply_theme

@@ -102,6 +102,9 @@ def make_controller(qtbot: Any, qapp: Any) -> Iterator[Any]:
     from app.gui.theme import apply_theme
 
     apply_theme(qapp, "light")
+    from app.gui.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(qapp)  # as the app does: the collector never runs in a worker thread (a CI segfault)
     made: list[Any] = []
 
     def make(core: Any, *, llm: Any = None, start: bool = True, watch: bool = False, tray: bool = False,
@@ -160,3 +163,12 @@ def pump(qtbot: Any, seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         qtbot.wait(20)
+
+
+@pytest.fixture(autouse=True, scope="package")
+def _collector_back_on_after_the_gui_tests() -> Iterator[None]:
+    """The GUI guard (app/gui/gc_guard.py) turns automatic collection off; the tests after these run as usual."""
+    import gc
+
+    yield
+    gc.enable()

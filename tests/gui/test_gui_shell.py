@@ -140,3 +140,27 @@ def test_first_run_proposes_documents_and_says_what_stays_local(qtbot: Any, tmp_
     saved = Settings.load(tmp_path / "settings.json")
     assert saved.get("watched_folders") == [str(docs)] and saved.get("mail_stores") == [str(mailbox)]
     assert not first_run.needs_first_run(saved)
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qapp, qtbot) -> None:
+    """A fresh-clone CI run segfaulted with the collector running in the embedder's warm-up thread: with the guard,
+    automatic collection is off and the GUI thread's timer collects instead (cycles still go away)."""
+    import gc
+    import weakref
+
+    from app.gui.gc_guard import collect_on_gui_thread
+
+    guard = collect_on_gui_thread(qapp)
+    assert collect_on_gui_thread(qapp) is guard and not gc.isenabled()
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle only the collector frees
+    gone = weakref.ref(a)
+    del a, b
+    kept = [Node() for _ in range(gc.get_threshold()[0] + 10)]  # past generation 0's threshold
+    assert gone() is not None  # nothing collected it on the spot
+    qtbot.waitUntil(lambda: gone() is None, timeout=5000)
+    del kept
