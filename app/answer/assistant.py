@@ -188,5 +188,6 @@ class _FilteredRetriever:
         self.filters = {k: v for k, v in filters.items() if v}
 
     def search(self, query: str, k: int, *, scope: list[str] | None = None,
-               email_only: bool = False) -> list[SearchHit]:
-        return self.searcher.search(query, k, scope=scope, email_only=email_only, **self.filters)
+               email_only: bool = False, weak_below: float | None = None) -> list[SearchHit]:
+        return self.searcher.search(query, k, scope=scope, email_only=email_only, weak_below=weak_below,
+                                    **self.filters)

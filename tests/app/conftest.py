@@ -94,8 +94,9 @@ class FakeRetriever:
         self.queries: list[str] = []
 
     def search(self, query: str, k: int, *, scope: list[str] | None = None,
-               email_only: bool = False) -> list[SearchHit]:
+               email_only: bool = False, weak_below: float | None = None) -> list[SearchHit]:
         self.queries.append(query)
+        self.weak_below = weak_below
         return self.hits[:k]
 
 

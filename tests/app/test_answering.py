@@ -51,6 +51,14 @@ def test_threshold_is_inclusive_and_configurable():
     assert 0.2 < DEFAULT_MIN_SIMILARITY < 0.4
 
 
+def test_retrieval_is_asked_to_drop_documents_below_the_relevance_line():
+    """The same line that says "nothing relevant" keeps unrelated documents out of the sources (a chunk of another
+    document below it gives its place to more of a relevant one: indexer.retrieval._displace_weak)."""
+    retriever = FakeRetriever([make_hit("x", similarity=0.5, n=1)])
+    _run(answer("q", retriever=retriever, llm=ExplodingLLM(), min_similarity=0.9))
+    assert retriever.weak_below == 0.9
+
+
 def test_follow_up_is_rewritten_before_retrieval():
     retriever = FakeRetriever([])
     history = [("How big is the Tesla Model 3 battery?", "About 60 kWh [1].")]

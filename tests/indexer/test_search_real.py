@@ -87,3 +87,33 @@ def test_shared_pdf_docs_html_corpora_index_without_a_crash(tmp_path, real_embed
     reasons = {Path(o.path).name: o.reason for o in report.outcomes}
     assert reasons.get("r6-both-passwords.pdf") == "encrypted: password required"
     assert consistency_problems(idx.store) == []
+
+
+
+
+def test_a_document_not_relevant_on_its_own_gives_its_place_to_more_of_a_relevant_one(tmp_path, real_embedder):
+    """`weak_below` (what answering passes: its "nothing relevant" line): the per-document cap must not fill the
+    answer's sources with unrelated documents while the manual asked about has more to say; a relevant second
+    document keeps its place."""
+    folder = tmp_path / "docs"
+    shutil.copytree(FIXTURES / "search", folder)  # a lighthouse manual (two chunks), a paper, a DOCX letter
+    (folder / "keeper-notes.txt").write_text(
+        "Keeper's note: the lamp was cleaned again this morning, as it is every week.\n", encoding="utf-8")
+    idx = make_indexer(real_embedder)
+    assert idx.index_paths([str(folder)]).counts["indexed"] == 4
+    searcher = Searcher(idx.store, real_embedder)
+    question = "how often is the lamp cleaned?"
+
+    def described(hits):  # type: ignore[no-untyped-def]
+        return [(Path(h.path).name, h.ordinal, round(h.similarity, 3)) for h in hits]
+
+    capped = searcher.search(question, k=3, per_doc=1)
+    names = [Path(h.path).name for h in capped]
+    assert names[:2] == ["lighthouse.md", "keeper-notes.txt"] or names[:2] == ["keeper-notes.txt", "lighthouse.md"]
+    assert capped[2].similarity < 0.3, described(capped)  # the cap let an unrelated document in
+    gated = searcher.search(question, k=3, per_doc=1, weak_below=0.3)
+    assert all(h.similarity >= 0.3 for h in gated), described(gated)
+    assert sorted(Path(h.path).name for h in gated) == ["keeper-notes.txt", "lighthouse.md", "lighthouse.md"], \
+        described(gated)  # the manual's second chunk took the place; the relevant note kept its own
+    assert [h.score for h in gated] == sorted((h.score for h in gated), reverse=True)
+    assert searcher.search(question, k=3, per_doc=1) == capped  # without it, search is as it was
