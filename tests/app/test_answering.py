@@ -51,6 +51,34 @@ def test_threshold_is_inclusive_and_configurable():
     assert 0.2 < DEFAULT_MIN_SIMILARITY < 0.4
 
 
+_TYNE = ("The Tyne Tunnel links Jarrow and Howdon. In November 2011 the capacity of the Tyne Tunnel was increased when "
+         "a project to build a second road tunnel and refurbish the first tunnel was completed.")
+
+
+def _low_cosine_hits() -> list:
+    """What retrieval gave for "What was increased in November 2011?" over SQuAD's 48 articles: every chunk below the
+    relevance line, the one that answers at 0.03 (tests/benchmarks/bench_answers.py, question #37)."""
+    return [make_hit("Saudi Arabia and Iran became increasingly dependent on American security assurances.",
+                     similarity=0.22, n=1),
+            make_hit(_TYNE, title="Newcastle upon Tyne", path="/docs/newcastle.txt", similarity=0.03, n=2)]
+
+
+def test_a_question_no_sentence_says_in_full_stays_not_found_without_the_model():
+    _, done = _run(answer("What was increased in March 2011?", retriever=FakeRetriever(_low_cosine_hits()),
+                          llm=ExplodingLLM()))
+    assert done.not_found
+
+
+@pytest.mark.slow
+def test_a_sentence_that_says_every_word_of_the_question_is_relevant_whatever_its_chunks_cosine(llm):
+    _, done = _run(answer("What was increased in November 2011?", retriever=FakeRetriever(_low_cosine_hits()),
+                          llm=llm))
+    assert not done.not_found
+    assert [s.hit.path for s in done.cited_sources] == ["/docs/newcastle.txt"], done.answer
+    evidence = [e.text for s in done.cited_sources for e in s.evidence]
+    assert any("capacity of the Tyne Tunnel was increased" in t for t in evidence), evidence
+
+
 def test_retrieval_is_asked_to_drop_documents_below_the_relevance_line():
     """The same line that says "nothing relevant" keeps unrelated documents out of the sources (a chunk of another
     document below it gives its place to more of a relevant one: indexer.retrieval._displace_weak)."""
