@@ -55,7 +55,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from app.answer.evidence import (
-    Candidate, SentenceEmbedder, answer_type, content_terms, focus_passages, is_refusal,
+    Candidate, SentenceEmbedder, answer_type, candidates, content_terms, focus_passages, is_refusal,
     is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence, words,
 )
 from app.answer.extract import typed_answer
@@ -63,7 +63,7 @@ from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
     CLOSEST_PREFIX, NOT_FOUND_ANSWER, REPLACED_PREFIX, AnswerEvent, Done, Evidence, Retrieved, Source, Token)
 from app.answer.prompts import build_prompt, clean_citations, standalone_query
 from app.answer.quoting import ABOUT_ME, MIN_QUOTE_WORDS, names_my_subject, quote_documents
-from app.answer.sentences import Span, first_sentence_end, split_sentences
+from app.answer.sentences import Span, first_sentence_end
 from indexer.hits import SearchHit
 
 # A verified answer to a "who/when/how many…?" question that says this many words more than the name, date or
@@ -113,11 +113,7 @@ def says_every_term(question: str, hits: Sequence[SearchHit]) -> bool:
     terms = set(content_terms(question))
     if len(terms) < SAYS_EVERY_TERM:
         return False
-    for hit in hits:
-        for span in split_sentences(hit.text):
-            if span.kind != "header" and terms <= set(content_terms(hit.text[span.start:span.end])):
-                return True
-    return False
+    return any(span.kind != "header" and terms <= set(content_terms(text)) for _, span, text in candidates(hits))
 
 
 def answer(question: str, *, retriever: Retriever, llm: AnswerModel,

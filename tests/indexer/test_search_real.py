@@ -117,3 +117,8 @@ def test_a_document_not_relevant_on_its_own_gives_its_place_to_more_of_a_relevan
         described(gated)  # the manual's second chunk took the place; the relevant note kept its own
     assert [h.score for h in gated] == sorted((h.score for h in gated), reverse=True)
     assert searcher.search(question, k=3, per_doc=1) == capped  # without it, search is as it was
+    # a document that is not relevant itself earns no more room: nothing here is about sourdough
+    unrelated = "How long should sourdough bread proof overnight?"
+    plain = searcher.search(unrelated, k=3, per_doc=1)
+    assert all(h.similarity < 0.3 for h in plain), described(plain)
+    assert searcher.search(unrelated, k=3, per_doc=1, weak_below=0.3) == plain
