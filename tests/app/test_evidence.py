@@ -589,3 +589,28 @@ def test_a_reply_attribution_line_is_a_header_not_a_writer(real_embedder):
     done = check_answer("Who wrote the German lecture notes on geometry and topology?", "http://example.org/geo.",
                         [], [make_hit(text, n=1, kind="email")], real_embedder)
     assert "Riyafa" not in done.answer.split("“")[0] and not done.verified
+
+
+def test_a_date_the_quote_gives_is_cited_in_a_second_source_that_says_it_too(real_embedder):
+    """SQuAD dev: "When was the IPCC Third Assessment Report published?" was answered "2001 [1]" from one article
+    passage while another ("…the three highlighted in the 2001 Third Assessment Report") said it too: both are cited,
+    the second with the sentence that says it as its evidence. A sentence giving the same year about something else,
+    or the same sentence again from an overlapping chunk, is no second source."""
+    from tests.app.conftest import squad_paragraph
+
+    said = squad_paragraph("Intergovernmental_Panel_on_Climate_Change", "Third Assessment Report, published in 2001")
+    again = squad_paragraph("Intergovernmental_Panel_on_Climate_Change", "2001 Third Assessment Report (TAR)")
+    q = "When was the IPCC Third Assessment Report published?"
+    other = "In 2001 the IPCC moved its secretariat to a new building in Geneva."
+    hits = [make_hit(said, title="IPCC", n=1, similarity=0.65),
+            make_hit(other, title="IPCC", n=2, similarity=0.5),
+            make_hit(said.split(". ", 1)[1], title="IPCC", n=3, similarity=0.6),  # overlapping chunk, same sentence
+            make_hit(again, title="IPCC", n=4, similarity=0.6)]
+    done = check_answer(q, "The report was published in 1999 [1].", [1], hits, real_embedder)
+    assert done.answer == "2001 [1, 4]" and done.verified
+    assert [s.n for s in done.sources if s.cited] == [1, 4]
+    ev = done.sources[3].evidence[0]
+    assert "2001 Third Assessment Report" in ev.text and again[ev.start:ev.end] == ev.text
+
+    alone = check_answer(q, "The report was published in 1999 [1].", [1], hits[:3], real_embedder)
+    assert alone.answer == "2001 [1]" and [s.n for s in alone.sources if s.cited] == [1]
