@@ -403,9 +403,12 @@ def _holders(answer: str, ranked: list[Candidate]) -> list[int]:
     answer is cited where it is said, and a second source that says it too is shown (the user sees it agree).
     Without such a sentence, the source of the best-ranked sentence."""
     out: list[int] = []
+    said: set[str] = set()  # the same sentence from an overlapping chunk is not a second source agreeing
     for c in ranked[:12]:
-        if c.source + 1 not in out and supported(answer, [c.text]).ok:
+        text = " ".join(words(c.text))
+        if c.source + 1 not in out and text not in said and supported(answer, [c.text]).ok:
             out.append(c.source + 1)
+            said.add(text)
             if len(out) == MAX_HOLDERS:
                 break
     return out or ([ranked[0].source + 1] if ranked else [])

@@ -614,3 +614,18 @@ def test_a_date_the_quote_gives_is_cited_in_a_second_source_that_says_it_too(rea
 
     alone = check_answer(q, "The report was published in 1999 [1].", [1], hits[:3], real_embedder)
     assert alone.answer == "2001 [1]" and [s.n for s in alone.sources if s.cited] == [1]
+
+
+def test_the_same_sentence_from_an_overlapping_chunk_is_not_a_second_source(real_embedder):
+    """SQuAD dev: "Philip Webb and William Morris [1, 2]." cited two overlapping chunks of one page for one sentence,
+    as if two sources agreed. A second source is cited only for a sentence of its own that says the answer."""
+    sentence = "The Green Dining Room 1866–68 was the work of Philip Webb and William Morris, and displays Elizabethan influences."
+    hits = [make_hit("The museum has three refreshment rooms. " + sentence, title="V&A", n=1),
+            make_hit(sentence + " The Gamble Room was designed by James Gamble.", title="V&A", n=2),
+            make_hit("The Morris Room, designed by Philip Webb and William Morris, was the first of the museum's "
+                     "refreshment rooms.", title="Morris Room", n=3)]
+    q = "Who designed the Green Dining Room?"
+    done = check_answer(q, "Philip Webb and William Morris.", [], hits[:2], real_embedder)
+    assert done.verified and done.answer == "Philip Webb and William Morris [1]."
+    both = check_answer(q, "Philip Webb and William Morris.", [], hits, real_embedder)
+    assert both.verified and both.answer == "Philip Webb and William Morris [1, 3]."
