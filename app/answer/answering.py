@@ -62,7 +62,7 @@ from app.answer.extract import typed_answer
 from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
     CLOSEST_PREFIX, NOT_FOUND_ANSWER, REPLACED_PREFIX, AnswerEvent, Done, Evidence, Retrieved, Source, Token)
 from app.answer.prompts import build_prompt, clean_citations, standalone_query
-from app.answer.quoting import ABOUT_ME, MIN_QUOTE_WORDS, names_my_subject, quote_documents
+from app.answer.quoting import ABOUT_ME, MIN_QUOTE_WORDS, names_my_subject, quote_documents, says_the_numbers
 from app.answer.sentences import Span, first_sentence_end
 from indexer.hits import SearchHit
 
@@ -202,7 +202,7 @@ def check_answer(question: str, text: str, cited: list[int], hits: list[SearchHi
     short = typed_answer(question, plain, anchored=False) if verified and kind in _TYPED_KINDS else None
     if verified and embedder is not None and strays_from_the_evidence(
             plain, rank_sentences(question, hits, embedder, cache=cache), hits, strict=kind in _TYPED_KINDS,
-            phrase=" ".join(words(short.text)) if short else ""):
+            phrase=" ".join(words(short.text)) if short else "", question=question):
         verified = False
     ranked = rank_sentences(question, hits, embedder, answer=plain if verified else "", cache=cache)
     best: dict[int, list[Candidate]] = {}
@@ -280,7 +280,7 @@ def _near(a: Candidate, b: Candidate, hits: Sequence[SearchHit]) -> bool:
 
 
 def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Sequence[SearchHit], *,
-                             strict: bool = False, phrase: str = "") -> bool:
+                             strict: bool = False, phrase: str = "", question: str = "") -> bool:
     """Whether the sentence that says `answer` is much less relevant to the question than the best sentence: the
     small model answered from a side remark ("The United States" imposed the embargo, when the best sentence names
     President Clinton; "12" titles from a table of contents). An answer that no single one of the best 12 sentences
@@ -295,7 +295,8 @@ def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Seq
     # a name is said where its words stand together: "…referred to the baby victim as Precious Doe" does not say
     # "Baby Doe" (development set e17)
     holder = next((c for c in ranked[:HOLDER_RANKS] if supported(answer, [c.text]).ok
-                   and (not phrase or f" {phrase} " in f" {' '.join(words(c.text))} ")), None)
+                   and (not phrase or f" {phrase} " in f" {' '.join(words(c.text))} ")
+                   and (not question or says_the_numbers(question, c, hits))), None)
     if holder is None:
         return True
     if holder.score >= top.score - (TYPED_EVIDENCE_GAP if strict else MAX_EVIDENCE_GAP):

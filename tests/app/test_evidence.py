@@ -629,3 +629,23 @@ def test_the_same_sentence_from_an_overlapping_chunk_is_not_a_second_source(real
     assert done.verified and done.answer == "Philip Webb and William Morris [1]."
     both = check_answer(q, "Philip Webb and William Morris.", [], hits, real_embedder)
     assert both.verified and both.answer == "Philip Webb and William Morris [1, 3]."
+
+
+def test_an_answer_from_a_sentence_about_another_year_is_not_verified(real_embedder):
+    """SQuAD dev: "In France [3]." was verified for "Where did Tesla work in 1888?" from the sentence on 1882. A
+    number the question names must be said by the sentence that gives the answer (or the lines just before it)."""
+    hits = [make_hit("In 1882, Tesla began working for the Continental Edison Company in France, designing and making "
+                     "improvements to electrical equipment. Tesla's work for Edison began with simple electrical "
+                     "engineering.", title="Nikola Tesla", n=1)]
+    wrong = check_answer("Where did Tesla work in 1888?", "In France [1].", [1], hits, real_embedder)
+    assert not wrong.verified and wrong.answer.startswith("Your documents say: “In 1882")
+    right = check_answer("Where did Tesla work in 1882?", "In France [1].", [1], hits, real_embedder)
+    assert right.verified and right.answer == "In France [1]."
+    when = check_answer("What did Tesla begin in 1888?", "Working for Edison [1].", [1], hits, real_embedder)
+    assert not when.verified
+    dynamos = [make_hit("In 1882, Tesla made 24 improvements to Edison's dynamos. He was paid little for them.",
+                        title="Nikola Tesla", n=1)]
+    quoted = check_answer("How many improvements did Tesla make in 1888?", "Twelve [1].", [1], dynamos, real_embedder)
+    assert not quoted.verified and quoted.answer.startswith("Your documents say: “In 1882")
+    said = check_answer("How many improvements did Tesla make in 1882?", "Twelve [1].", [1], dynamos, real_embedder)
+    assert said.verified and said.answer == "24 [1]"

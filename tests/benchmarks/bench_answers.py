@@ -92,6 +92,8 @@ def evaluate(sample, searcher, llm, k: int, focus: bool = True, embedder=None) -
                 m["why_other_source"] += 1
         m["answer_holds"] += holds(pred, q.answers)
         m["verified"] += bool(getattr(done, "verified", False))
+        # shown as verified, yet the gold answer is not in it (some are right in other words: "1899" for "July 1899")
+        m["verified_wrong"] += bool(getattr(done, "verified", False)) and not holds(pred, q.answers)
         if done.timings.get("ttft_ms"):
             ttfts.append(done.timings["ttft_ms"])
         if first is not None:
@@ -102,7 +104,7 @@ def evaluate(sample, searcher, llm, k: int, focus: bool = True, embedder=None) -
             print(f"[answers] {i}/{len(sample)}", file=sys.stderr)
     n = len(sample)
     out = {key: m[key] / n for key in ("em", "f1", "cited_right", "answer_or_evidence", "answer_holds", "verified",
-                                       "not_found")}
+                                       "verified_wrong", "not_found")}
     out["why"] = {key: m[key] for key in ("why_not_retrieved", "why_not_shown", "why_right_elsewhere",
                                           "why_other_source")}
     out["ttft_p50"] = statistics.median(ttfts) if ttfts else 0.0
@@ -152,11 +154,12 @@ def main(argv: list[str]) -> int:
     print(f"\nSQuAD v1.1 dev, {n} sampled questions (seed 11), k={args.k}, product path (cove ask), embedder "
           f"{args.backend}, load average {os.getloadavg()[0]:.2f} (2 cores)\n")
     print("| model | exact match | F1 | answer holds gold | answer or evidence holds gold | cited source holds gold |"
-          " verified | not found | TTFT p50 (model) | first token p50 (from question) | s/question |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " verified | verified, gold not in answer | not found | TTFT p50 (model) | first token p50 (from question) |"
+          " s/question |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
         print(f"| {name} | {r['em']:.3f} | {r['f1']:.3f} | {r['answer_holds']:.3f} | {r['answer_or_evidence']:.3f} |"
-              f" {r['cited_right']:.3f} | {r['verified']:.3f} | {r['not_found']:.3f} | {r['ttft_p50']:.0f} ms |"
+              f" {r['cited_right']:.3f} | {r['verified']:.3f} | {r['verified_wrong']:.3f} | {r['not_found']:.3f} | {r['ttft_p50']:.0f} ms |"
               f" {r['first_token_p50']:.0f} ms | {r['secs']:.1f} |")
     print(f"\nWhy the cited source does not hold the gold sentence (counts of {n} questions; the first column is the"
           " ceiling of 'cited source holds gold' on this retrieval):\n")
