@@ -616,6 +616,17 @@ def test_a_date_the_quote_gives_is_cited_in_a_second_source_that_says_it_too(rea
     assert alone.answer == "2001 [1]" and [s.n for s in alone.sources if s.cited] == [1]
 
 
+def test_a_sentence_that_names_the_answer_for_another_reason_does_not_agree(real_embedder):
+    """Tried as a user on the Mozilla Wikipedia page: "Who created Mozilla?" → "Netscape [1, 3]", the second source
+    saying only that Mozilla aimed to serve "companies, such as Netscape". An agreeing source says what was asked."""
+    hits = [make_hit("Mozilla is a free-software community, created in 1998 by members of Netscape. The community "
+                     "uses, develops and supports Mozilla products.", title="Mozilla", n=1),
+            make_hit("Originally, Mozilla aimed to be a technology provider for companies, such as Netscape, who "
+                     "would commercialize their open source code.", title="Mozilla", n=2)]
+    done = check_answer("Who created Mozilla?", "Mozilla Foundation [1].", [1], hits, real_embedder)
+    assert done.answer == "Netscape [1]" and [s.n for s in done.sources if s.cited] == [1]
+
+
 def test_the_same_sentence_from_an_overlapping_chunk_is_not_a_second_source(real_embedder):
     """SQuAD dev: "Philip Webb and William Morris [1, 2]." cited two overlapping chunks of one page for one sentence,
     as if two sources agreed. A second source is cited only for a sentence of its own that says the answer."""
