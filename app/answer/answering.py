@@ -266,7 +266,12 @@ MAX_EVIDENCE_GAP = 0.3
 # who/when/how-many questions, the 3 wrong ones ("1966" for Doctor Who's first broadcast, another player as the
 # tackle leader, a year as a percentage) were all said only by lower sentences, the 11 right ones by the best. A
 # neighbouring sentence does not count here ("In 1966 the Doctor regenerated", right after the 1963 broadcast).
-TYPED_EVIDENCE_GAP = 0.0
+# ...or by one scored almost as high: tried as a user, "1907" for "In what year did New Zealand become a dominion?"
+# was rejected because "In 1907, … proclaimed New Zealand a Dominion" scored 0.022 below a sentence on Samoan
+# migration quotas. Recorded drafts re-checked at 0.05 / 0.1 / 0.2: SQuAD unchanged; held-out 9 → 10 of 14 correct
+# and verified-but-wrong 2 → 1 (h10: the model's right "4604" lines of errors, instead of "40,000" from the quote);
+# development set unchanged at 0.05 and 0.1, one more verified-but-wrong at 0.2.
+TYPED_EVIDENCE_GAP = 0.05
 # ...unless it sits within this many characters of the best sentence in the same source: a verse or a hard-wrapped
 # line splits one sentence in several (development set d18, a correct answer from The Waste Land, was rejected).
 NEAR_CHARS = 120
