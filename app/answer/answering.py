@@ -310,8 +310,21 @@ def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Seq
         return False
     if strict:
         return True  # a name, date or number the best sentence does not say (the quote path looks at its lines)
-    # the answer in the line before the best one ("Madame Sosostris, famous clairvoyante, / …") is kept
+    # the answer in the line before the best one ("Madame Sosostris, famous clairvoyante, / …") is kept; a whole
+    # sentence next to it is not a line of it ("Mishandled military expeditions followed the financial problems." is
+    # no answer to what interfered with Kublai's invasion, said in the next sentence: SQuAD dev #45)
+    # ...unless the best sentence speaks of what the one before it names ("Malindi … . It has remained an important
+    # Swahili settlement since the 14th century": SQuAD dev #8)
+    if _whole_sentence(holder) and _whole_sentence(top) and not _REFERS_BACK.match(top.text):
+        return True
     return not (_near(holder, top, hits) or _near(top, holder, hits))
+
+
+_REFERS_BACK = re.compile(r"\W*(?:it|its|he|his|she|her|they|their|this|these|that|those|such)\b", re.I)
+
+
+def _whole_sentence(c: Candidate) -> bool:
+    return c.text.rstrip().rstrip("\"'”’)]").endswith((".", "!", "?"))
 
 
 def names_a_source(question: str, answer: str, hits: Sequence[SearchHit]) -> bool:

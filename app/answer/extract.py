@@ -63,6 +63,11 @@ def _stems(text: str) -> set[str]:
     return set(content_terms(text))
 
 
+# A number word that counts nothing: "no one invention since Watt's time" was the answer to "How much less steam did
+# the Corliss engine use…?" (SQuAD dev #70, verified).
+_NOT_A_COUNT = re.compile(r"\b(?:no|any|every|some)\s+$", re.I)
+
+
 def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 organisations: set[int] | None = None) -> list[tuple[int, int]]:
     """Spans of `sentence` holding a `kind` the question does not name; `organisations` collects the starts of names
@@ -83,6 +88,8 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 continue  # "one loss" in the question: "one" is not the answer
             if m.start() > 0 and sentence[m.start() - 1] in "#§+[" or _PHONE_LIKE.match(sentence, m.start()):
                 continue  # "#12", "§3", "[16]", "(+1) 819 …": a label, a footnote or a phone number, not a count
+            if _NOT_A_COUNT.search(sentence[:m.start()]) and not value[0].isdigit():
+                continue  # "no one invention since Watt's time", "one of the…": not how many
             end = m.start() + len(m.group(0).rstrip())
             if _MEASURE_Q.search(question):
                 unit = _UNIT.match(sentence, end)

@@ -678,3 +678,23 @@ def test_a_date_said_by_a_sentence_just_below_the_best_one_is_verified(real_embe
     cited = [s for s in done.sources if s.cited]
     assert cited and all("1907" in s.evidence[0].text for s in cited)
     assert any("Dominion" in s.evidence[0].text or "dominion" in s.evidence[0].text for s in cited)
+
+
+def test_a_whole_sentence_next_to_the_best_one_does_not_answer_for_it(real_embedder):
+    """SQuAD dev #45: "The financial problems [1]." was verified for "What interfered with Kublai's second invasion of
+    Japan?" because the sentence before the best one says it; that exception is for lines of one sentence (verse,
+    hard-wrapped mail) and for a best sentence that speaks of what the one before names ("It has remained…")."""
+    kublai = [make_hit(
+        "The Yuan court faced a growing deficit. Mishandled military expeditions followed the financial problems. "
+        "Kublai's second invasion of Japan in 1281 failed because of an inauspicious typhoon. Later campaigns in "
+        "Southeast Asia were costly.", title="Kublai Khan", n=1)]
+    q = "What interfered with Kublai's second invasion of Japan?"
+    wrong = check_answer(q, "The financial problems.", [], kublai, real_embedder)
+    assert not wrong.verified and "inauspicious typhoon" in wrong.answer
+    malindi = [make_hit(
+        "Malindi is a town on the Kenyan coast, at the mouth of the Galana River. It has remained an important Swahili "
+        "settlement since the 14th century and once rivalled Mombasa. Its economy now rests on tourism.",
+        title="Kenya", n=1)]
+    right = check_answer("What is an important Swahili settlement along the coast?", "Malindi.", [], malindi,
+                         real_embedder)
+    assert right.verified and right.answer == "Malindi [1]."

@@ -46,6 +46,9 @@ def test_the_name_date_or_number_asked_for(question, sentence, expected):
     ("Who voted on the venue for Super Bowl 50?", "The American venue was chosen by a vote."),  # an adjective
     ("How many employees does VoiceAge Corporation have?",  # a sentence sharing no word with the question
      "There were 12 people at the meeting in Sherbrooke."),
+    ("How much less steam did the Corliss engine use compared to the Watt engine?",  # SQuAD dev #70: counts nothing
+     'When Corliss was given the Rumford medal the committee said that "no one invention since Watt\'s time has so '
+     'enhanced the efficiency of the steam engine".'),
 ])
 def test_nothing_when_the_sentence_holds_nothing_new_of_the_kind(question, sentence):
     assert typed_answer(question, sentence) is None
