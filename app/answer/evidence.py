@@ -50,6 +50,15 @@ W_TYPE = 0.1
 # A sentence with more than 3 % markup characters (<>{}=|\+) scores 0.7×: development set top-1 28 → 29 and top-6
 # 39 → 41 of 50 (a Maven patch line was quoted as the answer to "Which Apache version…?"); SQuAD unchanged (147/200).
 MARKUP_DENSITY, MARKUP_PENALTY = 0.03, 0.7
+# A reference-list entry of a saved web page ('3. ^ "Freeing the Source…". Retrieved 2016-05-01.'), or any sentence
+# under a References/Citations heading, scores 0.7× too: tried as a user, such a line led the closest passage quoted for
+# "When was the Mozilla Foundation founded?", and a law quoted in a citation answered who New Zealand's head of state
+# is. SQuAD and development set: the gold sentence's rank unchanged for every question (no such sections there).
+REFERENCE_PENALTY = 0.7
+_REFERENCE_SECTION = re.compile(r"(?:^|›)\s*(?:references|citations|notes|footnotes|bibliography|sources|works cited|"
+                                r"further reading|external links)\s*$", re.I)
+_REFERENCE = re.compile(r"(?:^|\s)\^\s|\bRetrieved (?:on )?(?:\d{4}-\d{2}-\d{2}|\w+ \d{1,2}, \d{4}|\d{1,2} \w+ \d{4})|"
+                        r"\bArchived from the original\b|\bdoi:\s?10\.|\bISBN[ :]")
 # Measured and rejected (2026-12-01, onnx-int8, gold in the top 1/3/6 sentences; SQuAD 200 q / development set 50 q):
 # as now 149/171/180 / 29/35/41; embedding "title: sentence" 153/173/178 / 28/36/40; the sentence with the one before
 # it 143/170/182 / 30/36/41; W_RANK 0.3, W_OVERLAP 0.5 or 1.5, W_TYPE 0.3 all within two questions either way.
@@ -215,6 +224,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
         cos[keep] = svecs @ qv
         if answer:
             a_cos[keep] = svecs @ vecs[len(extra) - 1]
+    references = [bool(_REFERENCE_SECTION.search(h.where.section)) for h in hits]
     out: list[Candidate] = []
     for j, ((i, span, text), ts) in enumerate(zip(cands, terms_of)):
         a_hit = a_hits[j]
@@ -231,6 +241,8 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], embedder: SentenceE
             score *= 0.5  # "Hi all." and "Thanks," are never evidence
         if MARKUP_PENALTY < 1.0 and sum(text.count(ch) for ch in "<>{}=|\\+") > MARKUP_DENSITY * len(text):
             score *= MARKUP_PENALTY  # a patch or XML line ("+ <version>2.12.4</version>") is rarely the answer
+        if REFERENCE_PENALTY < 1.0 and (references[i] or _REFERENCE.search(text)):
+            score *= REFERENCE_PENALTY
         out.append(Candidate(i, span, text, score))
     out.sort(key=lambda c: -c.score)
     return out

@@ -698,3 +698,25 @@ def test_a_whole_sentence_next_to_the_best_one_does_not_answer_for_it(real_embed
     right = check_answer("What is an important Swahili settlement along the coast?", "Malindi.", [], malindi,
                          real_embedder)
     assert right.verified and right.answer == "Malindi [1]."
+
+
+def test_a_reference_list_is_not_quoted_over_the_article(real_embedder):
+    """Tried as a user on the saved New Zealand Wikipedia page: "Who is the head of state of New Zealand?" was answered
+    "Sovereign [1]" from a law quoted in the page's Citations; the article itself says Elizabeth II. A sentence under a
+    References/Citations heading, or one shaped like a reference entry, ranks below the article's own."""
+    from indexer.locator import Locator
+
+    citations = make_hit(
+        '67. ^ "Royal Titles Act 1974". Section 1 — The Sovereign in right of New Zealand is the head of State of New '
+        'Zealand, and shall be known by the royal style and titles proclaimed from time to time. Retrieved 2017-01-08.',
+        title="New Zealand - Wikipedia", n=1, where=Locator(section="New Zealand › Citations"))
+    article = make_hit(
+        "New Zealand is a constitutional monarchy with a parliamentary democracy. Elizabeth II is the Queen of New "
+        "Zealand and thus the head of state. The Queen is represented by the governor-general.",
+        title="New Zealand - Wikipedia", n=2, where=Locator(section="New Zealand › Government and politics"))
+    done = check_answer("Who is the head of state of New Zealand?",
+                        "New Zealand is the only country in the world to have a parliamentary democracy.", [],
+                        [citations, article], real_embedder)
+    assert done.answer == "Elizabeth II [2]" and done.verified
+    ranked = rank_sentences("Who is the head of state of New Zealand?", [citations, article], real_embedder)
+    assert ranked[0].source == 1
