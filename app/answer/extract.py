@@ -66,6 +66,9 @@ def _stems(text: str) -> set[str]:
 # A number word that counts nothing: "no one invention since Watt's time" was the answer to "How much less steam did
 # the Corliss engine use…?" (SQuAD dev #70, verified).
 _NOT_A_COUNT = re.compile(r"\b(?:no|any|every|some)\s+$", re.I)
+# A numbered heading or list item: tried as a user, "How many articles did they use for the evaluation?" was answered
+# "4.1" from "4.1 Evaluation Method We evaluated the obtained tables as follows." (a paper's section, verified).
+_HEADING_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)+\.?|\d+\.)\s+[A-Z]")
 
 
 def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
@@ -90,6 +93,8 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 continue  # "#12", "§3", "[16]", "(+1) 819 …": a label, a footnote or a phone number, not a count
             if _NOT_A_COUNT.search(sentence[:m.start()]) and not value[0].isdigit():
                 continue  # "no one invention since Watt's time", "one of the…": not how many
+            if _HEADING_NUMBER.match(sentence) and m.start() == _HEADING_NUMBER.match(sentence).start(1):
+                continue  # "4.1 Evaluation Method We evaluated…": a section's number, not how many
             end = m.start() + len(m.group(0).rstrip())
             if _MEASURE_Q.search(question):
                 unit = _UNIT.match(sentence, end)

@@ -46,6 +46,8 @@ def test_the_name_date_or_number_asked_for(question, sentence, expected):
     ("Who voted on the venue for Super Bowl 50?", "The American venue was chosen by a vote."),  # an adjective
     ("How many employees does VoiceAge Corporation have?",  # a sentence sharing no word with the question
      "There were 12 people at the meeting in Sherbrooke."),
+    ("How many articles did they use for the evaluation?",  # tried as a user on the NAACL paper: a section number
+     "4.1 Evaluation Method We evaluated the obtained tables as follows."),
     ("How much less steam did the Corliss engine use compared to the Watt engine?",  # SQuAD dev #70: counts nothing
      'When Corliss was given the Rumford medal the committee said that "no one invention since Watt\'s time has so '
      'enhanced the efficiency of the steam engine".'),
