@@ -41,6 +41,7 @@ so the timings in those runs are pessimistic; the quality columns are not affect
 | + a sentence that says every content word of the question (at least SAYS_EVERY_TERM = 3) makes the sources relevant whatever their chunks' cosine ("What was increased in November 2011?": every chunk below 0.30, the Tyne Tunnel sentence says all three words) (EM 0.267; recorded drafts, the one question that now reaches the model answered by it for real) | 0.376 | 0.767 | 0.840 | 0.847 | 45/50 / 45/50, refusals 6/6 (no development or held-out question moved) |
 | + a name, date or number the quote gives is cited in a second source that says it too, in all the question's own terms (AGREE_MISSING_TERMS: "2001 [1, 2]" for the IPCC report, not "Netscape [1, 3]" from "companies, such as Netscape"); one sentence from overlapping chunks is not two sources; a number the question names must be said with the answer (quoting.says_the_numbers: "In France" no longer verified for "Where did Tesla work in 1888?") ; a who/when/how-many answer may be said by a sentence up to TYPED_EVIDENCE_GAP = 0.05 below the best one (commits 17b10b3–0ad0103; real run on 0ad0103, load 1.9: EM 0.267, verified 0.467, verified without the gold 0.107, model TTFT p50 460 ms, first token from the question 584 ms) | 0.376 | 0.767 | 0.840 | 0.853 | 45/50 / 45/50, refusals 6/6, verified-but-wrong 1; held-out 10/14 / 11/14 (was 9/14), verified-but-wrong 1 (was 2) |
 | + a whole sentence beside the best one no longer answers for it unless the best one refers back ("It has remained…"); "no one invention" is no count (extract._NOT_A_COUNT) ; a heading's "4.1" is no count either; reference lists and Citations sections rank 0.7× (evidence.REFERENCE_PENALTY) (commits ace7990–670688e; recorded drafts: SQuAD verified 70 → 65, all five wrong: "The financial problems", "one invention", "Saudi Arabia" for the country not hit…; real run on 670688e, load 2.1: EM 0.267, verified 0.433, verified without the gold 0.073, model TTFT p50 476 ms, first token 592 ms) | 0.379 | 0.793 | 0.847 | 0.853 | 45/50 / 45/50, refusals 6/6, verified-but-wrong 1; held-out unchanged |
+| + a who-question is answered with an email's sender also when a sentence just below the best one has the writer doing what the question asks ("I'm happy to announce version 0.1.2 of mod_websocket" for "Who announced mod_websocket?", answered "Apache" before; tried as a user), and "I'm" names nobody (commit after 670688e; recorded drafts) | 0.379 | 0.793 | 0.847 | 0.853 (no email in SQuAD) | 45/50 / 45/50, refusals 6/6; held-out unchanged |
 | rejected (recorded drafts): a typed short answer only from a sentence sharing more than the question's names (SQuAD: "National Football League" for who voted on the venue gone, but "Ronnie Hillman", "February 1082" and "Super Bowl Opening Night" lost their verification); an event's name ("Seven Years' War") never a who-answer (the next name in the sentence, "North American", was as wrong) | – | – | – | – | – |
 | rejected (2026-12-02, recorded drafts): neighbouring question words as a sentence-ranking term (W_PHRASE 0.1-0.5: the gold sentence first for 108-109 of 150 SQuAD questions either way, development set unchanged or one worse); every capitalised word of the question required in the sentence that says the answer (verified 71 → 54 on SQuAD: 14 right answers lost, "Manning" for "Peyton Manning", "3-yard" for "3 yards", "Broncos" for "Denver's") | – | – | – | – | – |
 | rejected (2026-12-02, SQuAD re-checked on recorded drafts unless said): no per-document cap at all for answers (real run: cited 0.840 as above, but held-out verified-but-wrong 3); the chunk's cosine in the sentence score (evidence W_CHUNK 0.3/0.6/1.0: cited 0.820, two questions swap); W_RANK 0 or 0.075 (0.840 either way); citing every source whose sentence says a verified answer (0.840); quoting the documents over the model's own "couldn't find" (no question moved); six sources instead of five (real runs: cited 0.833, F1 0.376, answer-or-evidence 0.860, but development set 43/50 and first token 636 vs 564 ms); a quote that shares only the question's names does not answer an untyped question (held-out refusals 0/2 → 2/2, but "What is Title II called?" and "Which organisation is Ruixin Wang from?", answered by their quotes, became "couldn't find"); "What/which entity, organisation, company, team…?" asked for a name like "who…?" (SQuAD F1 0.375, cited 0.840, but held-out 9 → 7 correct, verified-but-wrong 2 → 4: a person's name given for "Which organisation is Ruixin Wang from?"); FOCUS_BUDGET_CHARS 1200 again, with the rules above (real run: EM 0.273, F1 0.381, but cited 0.840 vs 0.847 and answer holds gold 0.747 vs 0.767) | – | – | – | – | development set unchanged where measured |
@@ -60,7 +61,7 @@ from typing import Protocol
 
 from app.answer.evidence import (
     Candidate, SentenceEmbedder, answer_type, candidates, content_terms, focus_passages, is_refusal,
-    is_who_question, misfit, rank_sentences, sender_name, supported, to_evidence, words,
+    is_who_question, main_clause, misfit, rank_sentences, sender_name, supported, to_evidence, words,
 )
 from app.answer.extract import typed_answer
 from app.answer.events import (  # noqa: F401  (re-exported: the answering API)
@@ -364,15 +365,46 @@ def _email_author(question: str, ranked: list[Candidate], hits: list[SearchHit])
     Development set: the base model answered such questions with the email's own first-person sentence."""
     if not is_who_question(question):
         return None
-    top = next((c for c in ranked if c.span.kind == "text" and len(c.text.split()) >= 4), None)
-    if top is None or hits[top.source].kind != "email" or not hits[top.source].sender:
-        return None
-    if not misfit(question, top.text):  # the sentence itself names a person: the sender is not the answer
-        return None
-    if not _PERSONAL.search(top.text):  # a story quoted in the mail ("…who was the first to arrive"): not its sender
-        return None
+    prose = [c for c in ranked if c.span.kind == "text" and len(c.text.split()) >= 4]
+    top = prose[0] if prose else None
+    if top is None or not _writer_said(question, top, hits):
+        # ...or a sentence just below it in which the writer does what the question asks about: "I'm happy to
+        # announce version 0.1.2 of mod_websocket:" under "mod_websocket is an Apache 2.x module…" for "Who announced
+        # mod_websocket?" (tried as a user: the answer was "Apache")
+        top = next((c for c in prose[1:WRITER_RANKS] if c.score >= prose[0].score - WRITER_GAP
+                    and _writer_said(question, c, hits) and _does_what_is_asked(question, c.text)), None)
+        if top is None:
+            return None
     name = sender_name(hits[top.source].sender)
     return f"{name} [{top.source + 1}].", top.source + 1, top
+
+
+# The writer's own sentence may rank this far down (among the best three, within 0.1 of the best): in the
+# mod_websocket announcement it was second, 0.06 below. Development and held-out sets unchanged (recorded drafts).
+WRITER_RANKS, WRITER_GAP = 3, 0.1
+_I_AM = re.compile(r"\bI['’](?:m|ve|ll|d)\b")  # "I'm happy to announce…" names nobody
+
+
+def _writer_said(question: str, c: Candidate, hits: list[SearchHit]) -> bool:
+    """An email body's sentence in which the writer speaks and that names nobody who could answer the question."""
+    hit = hits[c.source]
+    if hit.kind != "email" or not hit.sender:
+        return False
+    if not misfit(question, _I_AM.sub("I", c.text)):  # the sentence names a person: the sender is not the answer
+        return False
+    return bool(_PERSONAL.search(c.text))  # a story quoted in the mail ("…who was the first to arrive"): not its sender
+
+
+def _does_what_is_asked(question: str, sentence: str) -> bool:
+    """Whether the sentence holds the question's own verb or noun (not only its names): "announce" for "announced"."""
+    def roots(text: str, lower_only: bool) -> set[str]:
+        return {w[:6] for w in re.findall(r"[A-Za-z][a-z]{3,}", text) if not lower_only or w.islower()} - _WHO_WORDS
+
+    return bool(roots(main_clause(question), True) & roots(sentence.lower(), False))
+
+
+_WHO_WORDS = frozenset({"what", "when", "where", "which", "whom", "whose", "with", "from", "that", "this", "have",
+                        "were", "does", "about"})
 
 
 _FROM_FIELD = re.compile(r"\bFrom:[ \t]*(.+?)(?=[ \t]+(?:To|Cc|Date|Subject|Sent):|$)", re.M)

@@ -720,3 +720,27 @@ def test_a_reference_list_is_not_quoted_over_the_article(real_embedder):
     assert done.answer == "Elizabeth II [2]" and done.verified
     ranked = rank_sentences("Who is the head of state of New Zealand?", [citations, article], real_embedder)
     assert ranked[0].source == 1
+
+
+ANNOUNCEMENT = ("From: Jacob Champion <champion.p@gmail.com>\nSubject: [users@httpd] Announcing mod_websocket v0.1.2\n\n"
+                "I'm happy to announce version 0.1.2 of mod_websocket:\n\n"
+                "     https://github.com/jchampio/apache-websocket/releases/tag/0.1.2\n\n"
+                "mod_websocket is an Apache 2.x module that allows developers to write C-\nand C++-based WebSocket "
+                "services. The intent is for mod_websocket plugin\nwriters to develop their services independently of "
+                "the Apache server API.\n")  # httpd-users-2020-07.mbox (../shared/corpora/email/ponymail-mbox)
+
+
+def test_who_did_what_the_writer_says_they_did_is_the_sender(real_embedder):
+    """Tried as a user: "Who announced mod_websocket?" was answered "Apache [1]" from "mod_websocket is an Apache 2.x
+    module…", the best sentence, while the writer's own "I'm happy to announce version 0.1.2…" ranked just below it.
+    The sender answers when a sentence near the top has the writer doing what the question asks ("announce");
+    "Who wrote mod_websocket?" is not answered with the sender, whom no sentence shows writing it."""
+    hit = make_hit(ANNOUNCEMENT, kind="email", sender="Jacob Champion <champion.p@gmail.com>",
+                   subject="[users@httpd] Announcing mod_websocket v0.1.2", title="Announcing mod_websocket v0.1.2")
+    done = check_answer("Who announced mod_websocket?", "https://github.com/jchampio/apache-websocket [1].", [1],
+                        [hit], real_embedder)
+    assert done.verified and done.answer == "Jacob Champion [1].", done.answer
+    assert any("announce version 0.1.2" in e.text for e in done.sources[0].evidence)
+    wrote = check_answer("Who wrote mod_websocket?", "https://github.com/jchampio/apache-websocket [1].", [1], [hit],
+                         real_embedder)
+    assert "Jacob Champion" not in wrote.answer
