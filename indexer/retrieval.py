@@ -200,8 +200,8 @@ class Searcher:
 def _displace_weak(chosen: list[SearchHit], overflow: list[SearchHit], weak_below: float) -> list[SearchHit]:
     """Diversity only among relevant documents: a chosen chunk of another document whose cosine is below
     `weak_below` (the answerer's "nothing relevant" line) gives its place to a better-scored chunk that the
-    per-document cap held back, of a document with a chosen chunk at or above that line. Why: on SQuAD the cap filled the last two of five places with other articles while
-    the answer sat in a fourth chunk of the right one (tests/benchmarks/bench_answers.py; the gold sentence's chunk
+    per-document cap held back, of a document with a chosen chunk at or above that line. Why: on SQuAD the cap filled
+    the last two of five places with other articles while the answer sat in a fourth chunk of the right one (tests/benchmarks/bench_answers.py; the gold sentence's chunk
     among the five 137 → 140 of 150 at 0.30; 141-142 at 0.40-0.45, but the held-out set lost a passage there)."""
     out = list(chosen)
     relevant = {h.doc_id for h in chosen if h.similarity >= weak_below}  # an irrelevant document earns no more room

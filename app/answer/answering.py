@@ -305,7 +305,7 @@ def strays_from_the_evidence(answer: str, ranked: Sequence[Candidate], hits: Seq
     # a name is said where its words stand together: "…referred to the baby victim as Precious Doe" does not say
     # "Baby Doe" (development set e17)
     holder = next((c for c in ranked[:HOLDER_RANKS] if supported(answer, [c.text]).ok
-                   and (not phrase or f" {phrase} " in f" {' '.join(words(c.text))} ")
+                   and (not phrase or f" {phrase} " in f" {_plain(c.text)} ")
                    and (not question or says_the_numbers(question, c, hits))), None)
     if holder is None:
         return True
@@ -441,17 +441,23 @@ def _agreeing(answer: str, question: str, ranked: list[Candidate], quoted: Candi
     "When was the IPCC Third Assessment Report published?", where the second source says "the 2001 Third Assessment
     Report". Not the quoted sentence again from an overlapping chunk, and not "2013" from a sentence about another
     award ("What year did Doctor Who win a Peabody award?")."""
-    phrase = f" {' '.join(words(answer))} "
+    phrase = f" {_plain(answer)} "
     q_terms = set(content_terms(question))
-    seen = " ".join(words(quoted.text))
+    seen = _plain(quoted.text)
     for c in ranked[:HOLDER_RANKS]:
-        if c.source == quoted.source or c.span.kind == "header" or " ".join(words(c.text)) == seen:
+        text = _plain(c.text)
+        if c.source == quoted.source or c.span.kind == "header" or text == seen:
             continue
         if len(q_terms - set(content_terms(c.text))) > AGREE_MISSING_TERMS:
             continue
-        if phrase in f" {' '.join(words(c.text))} " and supported(answer, [c.text]).ok:
+        if phrase in f" {text} " and supported(answer, [c.text]).ok:
             return [c]
     return []
+
+
+def _plain(text: str) -> str:
+    """The text's words, lower-case and joined: one sentence from two overlapping chunks compares equal."""
+    return " ".join(words(text))
 
 
 def _holders(answer: str, ranked: list[Candidate]) -> list[int]:
@@ -461,7 +467,7 @@ def _holders(answer: str, ranked: list[Candidate]) -> list[int]:
     out: list[int] = []
     said: set[str] = set()  # the same sentence from an overlapping chunk is not a second source agreeing
     for c in ranked[:12]:
-        text = " ".join(words(c.text))
+        text = _plain(c.text)
         if c.source + 1 not in out and text not in said and supported(answer, [c.text]).ok:
             out.append(c.source + 1)
             said.add(text)

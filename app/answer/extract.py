@@ -83,6 +83,7 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 out.append(m.span())
     elif kind == "number":
         share = _SHARE_Q.search(question)
+        heading = _HEADING_NUMBER.match(sentence)
         for m in _NUMBER.finditer(sentence):
             value = m.group(0).strip()
             if share and not re.search(r"%|per ?cent", value, re.I):
@@ -93,7 +94,7 @@ def _candidates(kind: str, sentence: str, q_terms: set[str], question: str,
                 continue  # "#12", "§3", "[16]", "(+1) 819 …": a label, a footnote or a phone number, not a count
             if _NOT_A_COUNT.search(sentence[:m.start()]) and not value[0].isdigit():
                 continue  # "no one invention since Watt's time", "one of the…": not how many
-            if _HEADING_NUMBER.match(sentence) and m.start() == _HEADING_NUMBER.match(sentence).start(1):
+            if heading is not None and m.start() == heading.start(1):
                 continue  # "4.1 Evaluation Method We evaluated…": a section's number, not how many
             end = m.start() + len(m.group(0).rstrip())
             if _MEASURE_Q.search(question):

@@ -103,8 +103,8 @@ _QUESTION_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")  # a number standing alone
 
 def says_the_numbers(question: str, c: Candidate, hits: Sequence[SearchHit]) -> bool:
     """Whether the sentence, with the lines just before it and its document's label (title; an email's sender and
-    subject), says every number the question names (not an ordinal: "5th" is "fifth" in the text; not a name's digit). SQuAD dev: "In
-    France" was verified for "Where did Tesla work in 1888?" from a sentence on 1882."""
+    subject), says every number the question names (not an ordinal: "5th" is "fifth" in the text; not a name's
+    digit). SQuAD dev: "In France" was verified for "Where did Tesla work in 1888?" from a sentence on 1882."""
     numbers = set(_QUESTION_NUMBER.findall(question))
     if not numbers:
         return True
